@@ -1,0 +1,44 @@
+/* limits.h - every bound on untrusted input, in one place, with its reason
+ * (after SQLite's sqliteLimit.h). Operator-tunable ones are also config keys
+ * (src/core/config.c) whose defaults come from here. */
+#ifndef TRACKMAIL_LIMITS_H
+#define TRACKMAIL_LIMITS_H
+
+/* Largest message accepted. Supplier mails are < 1 MiB; forwards with
+ * images reach a few MiB. 50 MiB stays far above that and under what one
+ * worker can hold decoded (LIBRARIES.md 2.6: 27 MB parsed in 0.14 s). */
+#define LIMIT_MESSAGE_SIZE (50u * 1024 * 1024)
+
+/* Header section: a real header line is < 1 KiB even folded; 64 KiB stops a
+ * 1 MB header line from being copied around and matched against. */
+#define LIMIT_HEADER_LINE 65536u
+/* Real mails carry < 200 header fields (Received chains included). */
+#define LIMIT_HEADER_COUNT 2000u
+
+/* MIME nesting: forwards of forwards reach depth 6 or so. libetpan recurses
+ * without a limit (stack overflow near 5,000) and is quadratic in nesting
+ * (LIBRARIES.md 0.6): the pre-scan refuses deeper mail before it parses. */
+#define LIMIT_MIME_DEPTH 32u
+/* Parts in one message: newsletters have < 50; 100,000 parts parse in 0.3 s
+ * but every text part is matched against every rule. */
+#define LIMIT_MIME_PARTS 1000u
+/* Text kept after decoding (all text parts together): the parsers only need
+ * the first few hundred KiB of any real mail. */
+#define LIMIT_DECODED_TEXT (4u * 1024 * 1024)
+/* HTML element nesting kept by the converter (libxml2 caps at 256 itself). */
+#define LIMIT_HTML_DEPTH 256u
+/* Links kept per message. */
+#define LIMIT_LINKS 2000u
+
+/* PCRE2: a hostile subject must not stall a worker. 100k steps finish a
+ * catastrophic pattern in ~2 ms (LIBRARIES.md 3); real rules need < 1k. */
+#define LIMIT_REGEX_MATCH 200000u
+#define LIMIT_REGEX_DEPTH 10000u
+#define LIMIT_REGEX_HEAP_KIB 20480u
+/* Longest pattern in a parser file, and longest parser file. */
+#define LIMIT_PATTERN_LENGTH 4096u
+#define LIMIT_PARSER_FILE (1024u * 1024)
+/* Shipments reported from one message: real mails carry < 10 packages. */
+#define LIMIT_SHIPMENTS 64u
+
+#endif

@@ -1,0 +1,64 @@
+/* util.h - allocation that aborts on real OOM, cleanup helpers, files.
+ *
+ * xmalloc and friends are for small internal allocations only; anything
+ * whose size the input decides goes through struct buf with a max. */
+#ifndef TRACKMAIL_UTIL_H
+#define TRACKMAIL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Returns *pp and sets *pp to NULL: hands ownership on. */
+static inline void *steal_ptr_impl(void **pp)
+{
+	void *p = *pp;
+	*pp = NULL;
+	return p;
+}
+#define steal_ptr(pp) steal_ptr_impl((void **)(pp))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+
+/* Reads a whole file (or stdin for "-") into a NUL-terminated malloc'ed
+ * buffer with 16 zero bytes of padding after the data (libetpan's QP decoder
+ * reads one byte past a part, LIBRARIES.md 2.6). Fails with -EFBIG past max
+ * bytes, -EISDIR for a directory, or -errno. */
+int util_read_file(const char *path, size_t max, char **data_r, size_t *len_r);
+
+/* Writes data to path atomically and durably: a temporary file in the same
+ * directory, fsync, rename, fsync of the directory. */
+int util_write_file_durable(const char *path, const void *data, size_t len);
+int util_fsync_dir(const char *dir);
+/* mkdir -p with mode 0700 for created components. */
+int util_mkdir_p(const char *path);
+
+/* Lower-case hex SHA-256 of data into out[65]. */
+void util_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Case-insensitive search for needle in the first len bytes of hay. */
+const char *util_memcasemem(const char *hay, size_t len, const char *needle);
+bool util_str_has_prefix(const char *s, const char *prefix);
+
+/* Strict decimal parse of a whole string into a long within [min, max]. */
+int util_parse_long(const char *s, long min, long max, long *out);
+
+#endif

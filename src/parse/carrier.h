@@ -1,0 +1,108 @@
+/* carrier.h - the carrier table, tracking-number validation, carrier choice.
+ *
+ * One table (carrier.c) holds every carrier: id, display name, number
+ * formats, check-digit algorithm, tracking URL template and the hosts of its
+ * tracking links (docs/carriers.md). Everything here is pure: no I/O, no
+ * globals but the immutable table. */
+#ifndef TRACKMAIL_CARRIER_H
+#define TRACKMAIL_CARRIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CARRIER_NUMBER_MAX 64    /* longest normalized number + NUL */
+#define CARRIER_MAX_CANDIDATES 8
+
+struct carrier; /* opaque: an entry of the table */
+
+size_t carrier_count(void);
+const struct carrier *carrier_at(size_t i);
+/* By id ("ups", "royal_mail"); NULL when unknown. */
+const struct carrier *carrier_find(const char *id);
+const char *carrier_id(const struct carrier *c);
+const char *carrier_name(const struct carrier *c);
+/* Does this carrier have a check digit for the given normalized number's
+ * format (false for TBA, YunExpress, Cainiao, LaserShip, Yodel …)? */
+bool carrier_has_check_digit(const struct carrier *c, const char *number);
+/* Writes the public tracking URL for number into buf; returns 0, or
+ * -ENOSPC when buf is too small, -ENOENT when the carrier has none. */
+int carrier_tracking_url(const struct carrier *c, const char *number,
+			 char *buf, size_t size);
+
+/* Maps how a mail names a carrier ("UPS", "Shipped with FedEx",
+ * "Royal Mail Tracked 48", "USPS®", "Cainiao", "4PX") to the table entry;
+ * NULL when nothing known is named. */
+const struct carrier *carrier_from_name(const char *text, size_t len);
+
+struct carrier_check {
+	char input[CARRIER_NUMBER_MAX];      /* as given (cut if longer) */
+	char normalized[CARRIER_NUMBER_MAX]; /* spaces/dashes removed, upper */
+	bool valid;          /* fits ≥ 1 carrier's format (and check digit) */
+	/* The carrier, when exactly one fits; NULL when none or several. */
+	const struct carrier *carrier;
+	/* Every carrier that fits, best first (carrier == candidates[0] when
+	 * decided). */
+	const struct carrier *candidates[CARRIER_MAX_CANDIDATES];
+	size_t n_candidates;
+	/* The fitting formats carry no check digit: in free text this number
+	 * needs a label, a carrier name or a link beside it to be trusted. */
+	bool needs_evidence;
+};
+
+/* Normalizes and classifies one number by format and check digit only. */
+void carrier_check(const char *input, size_t len, struct carrier_check *out);
+
+/* Evidence about one number found in a mail, for carrier_decide(). */
+struct carrier_evidence {
+	/* The carrier as the mail names it near the number, or NULL. */
+	const char *named;
+	size_t named_len;
+	/* The supplier parser fixed the carrier for this rule: trust `named`
+	 * over an ambiguous format (still refuse a failing check digit). */
+	bool parser_names_carrier;
+	/* Tracking-link URLs in the mail (decoded_message links). */
+	const char *const *links;
+	size_t n_links;
+	/* The supplier's usual carrier ids, best first, or none. */
+	const char *const *usual;
+	size_t n_usual;
+};
+
+struct carrier_decision {
+	struct carrier_check check;
+	const struct carrier *carrier; /* decided carrier, or NULL */
+	/* Why no carrier was decided (static string), or NULL when decided:
+	 * "invalid-number", "check-digit", "carrier-ambiguous",
+	 * "carrier-conflict" (named carrier and format disagree). */
+	const char *reason;
+	const char *evidence; /* what decided it: "format", "named", "link",
+				 "usual" (static string) */
+};
+
+/* Combines format, check digit, the named carrier, links and the supplier's
+ * usual carriers. Returns 1 when a carrier is decided, 0 when the number is
+ * valid but the carrier is ambiguous or conflicting (candidates in
+ * d->check), -1 when the number is not a valid tracking number. */
+int carrier_decide(const char *number, size_t len,
+		   const struct carrier_evidence *ev,
+		   struct carrier_decision *d);
+
+/* Finds a tracking number in a carrier or tracking-aggregator URL (UPS
+ * tracknum=, USPS tLabels=, FedEx trknbr=, DHL, Royal Mail, 17track …).
+ * Returns 1 and fills *out (carrier set when the host names one), else 0. */
+int carrier_from_url(const char *url, struct carrier_check *out);
+
+/* Fallback detection for mail no supplier parser takes: labelled numbers
+ * ("Tracking number", "Sendungsnummer", "运单号" …) and carrier links, only
+ * numbers that pass their check digit or come with a carrier link or name.
+ * Decoys (order numbers, phones, ZIPs, prices, dates, coupons) never pass.
+ * Fills up to max results, best first; returns how many. */
+struct carrier_found {
+	struct carrier_decision decision;
+	size_t offset;        /* where in text (SIZE_MAX when from a link) */
+	const char *how;      /* "label", "link", "check-digit" */
+};
+size_t carrier_scan(const char *text, size_t len, const char *const *links,
+		    size_t n_links, struct carrier_found *out, size_t max);
+
+#endif
