@@ -1,0 +1,78 @@
+/* parser_internal.h - the compiled form of a parser file, shared by
+ * parser_load.c (YAML -> struct) and parser_run.c (matching). Not for use
+ * outside src/parse/. */
+#ifndef TRACKMAIL_PARSER_INTERNAL_H
+#define TRACKMAIL_PARSER_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "parse/parser.h"
+
+enum tracking_expect {
+	TRACKING_OPTIONAL, /* a number may or may not be there */
+	TRACKING_REQUIRED, /* none found: template drift, quarantine */
+	TRACKING_NONE,     /* never extract numbers from this event's mail */
+};
+
+struct rule {
+	pcre2_code *code;
+	char *source;       /* the pattern as written */
+	char *label;        /* "match.from[0]", "extract.tracking[2]" */
+	int line;           /* 1-based line in the file */
+	char *carrier;      /* tracking rules: carrier fixed by the parser */
+	int group_order;    /* capture numbers, 0 when the group is absent */
+	int group_tracking;
+	int group_carrier;
+};
+
+struct rule_list {
+	struct rule *v;
+	size_t n;
+};
+
+struct event_rule {
+	enum parse_event event;
+	enum tracking_expect expect;
+	struct rule_list subject;
+	struct rule_list body;
+	int line;
+};
+
+struct parser {
+	char *id;
+	char *name;
+	char *file;
+	char *countries;
+	char *events_text;
+	enum parser_kind kind;
+	bool tracking_automation;
+	char **keywords;
+	size_t n_keywords;
+	char **usual_carriers;
+	size_t n_usual_carriers;
+	struct rule_list from, subject, body;
+	struct event_rule *events;
+	size_t n_events;
+	enum parse_event default_event;
+	enum tracking_expect default_expect;
+	struct rule_list order, tracking, carrier, tracking_link, tracking_url;
+	struct rule_list blocks;
+};
+
+struct keyword_entry {
+	const char *keyword; /* lower case, owned by the parser */
+	size_t parser_index;
+};
+
+struct parser_set {
+	struct parser **parsers;
+	size_t n_parsers;
+	struct keyword_entry *keywords; /* sorted by keyword */
+	size_t n_keywords;
+};
+
+/* Rebuilds the keyword index after parsers were added. */
+void parser_set_index(struct parser_set *set);
+
+#endif

@@ -1,0 +1,843 @@
+/* parser_run.c - picks the parser for a decoded message and extracts.
+ *
+ * Selection: the original sender is split into lower-case words, each word
+ * is looked up in the sorted keyword index (binary search), and only the
+ * parsers named there run their `match` patterns: picking a parser costs
+ * O(words * log keywords), not O(parsers). A parser takes the mail when a
+ * `from` pattern matches the original sender AND a subject or body marker
+ * matches; the best score wins.
+ *
+ * Every number a rule extracts goes through carrier_decide(): a number
+ * that fails its check digit, or whose carrier stays ambiguous, sends the
+ * mail to quarantine rather than to a seller's buyer. */
+#include "parse/parser_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/util.h"
+
+#define MATCH_OVECTOR_PAIRS 64
+#define EXPLAIN_TEXT_MAX 80
+
+struct parser_matcher {
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+	pcre2_code *utf_check; /* empty pattern: validates UTF-8 once */
+	int limit_hits;        /* rules that stopped at a match limit */
+};
+
+struct parser_matcher *parser_matcher_new(void)
+{
+	struct parser_matcher *m = xcalloc(1, sizeof(*m));
+	m->md = pcre2_match_data_create(MATCH_OVECTOR_PAIRS, NULL);
+	m->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(m->mctx, LIMIT_REGEX_MATCH);
+	pcre2_set_depth_limit(m->mctx, LIMIT_REGEX_DEPTH);
+	pcre2_set_heap_limit(m->mctx, LIMIT_REGEX_HEAP_KIB);
+	m->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	if (m->jit_stack)
+		pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
+	int err;
+	PCRE2_SIZE off;
+	m->utf_check = pcre2_compile((PCRE2_SPTR) "\\A", 2, PCRE2_UTF, &err,
+				     &off, NULL);
+	if (!m->md || !m->mctx || !m->utf_check)
+		abort();
+	return m;
+}
+
+void parser_matcher_free(struct parser_matcher **mp)
+{
+	struct parser_matcher *m = *mp;
+	if (!m)
+		return;
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mctx);
+	pcre2_jit_stack_free(m->jit_stack);
+	pcre2_code_free(m->utf_check);
+	free(m);
+	*mp = NULL;
+}
+
+const char *parse_outcome_name(enum parse_outcome o)
+{
+	static const char *const names[] = { "shipped", "info", "quarantined",
+					     "duplicate" };
+	return names[o];
+}
+
+static const char *const event_names[] = {
+	"shipped", "ordered", "cancelled", "refunded", "delivered",
+	"out_for_delivery", "other",
+};
+
+const char *parse_event_name(enum parse_event e)
+{
+	return event_names[e];
+}
+
+int parse_event_from_name(const char *name, enum parse_event *e)
+{
+	for (size_t i = 0; i < sizeof(event_names) / sizeof(*event_names); i++)
+		if (strcmp(name, event_names[i]) == 0) {
+			*e = (enum parse_event)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void parse_result_init(struct parse_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->event = EVENT_OTHER;
+	buf_init(&r->explain, 1024 * 1024);
+}
+
+void parse_result_clear(struct parse_result *r)
+{
+	free(r->order);
+	for (size_t i = 0; i < r->n_orders; i++)
+		free(r->orders[i]);
+	free(r->orders);
+	for (size_t i = 0; i < r->n_shipments; i++)
+		free(r->shipments[i].order);
+	free(r->shipments);
+	free(r->notices);
+	free(r->tracking_link);
+	free(r->detail);
+	buf_free(&r->explain);
+	parse_result_init(r);
+}
+
+/* What one run of the matcher over a message needs to carry along. */
+struct run {
+	const struct parser_set *set;
+	struct parser_matcher *m;
+	const struct decoded_message *msg;
+	struct parse_result *r;
+	bool explain;
+	char *sender; /* "Name <addr>" of the original sender */
+	bool regex_failed;
+};
+
+static void explain(struct run *run, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void explain(struct run *run, const char *fmt, ...)
+{
+	if (!run->explain)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&run->r->explain, fmt, ap);
+	va_end(ap);
+	buf_append_char(&run->r->explain, '\n');
+}
+
+/* Appends a short, single-line, quoted copy of untrusted text. */
+static void explain_quote(struct buf *b, const char *s, size_t len)
+{
+	buf_append_char(b, '"');
+	size_t i = 0;
+	for (; i < len && i < EXPLAIN_TEXT_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n' || c == '\r' || c == '\t')
+			buf_append_char(b, ' ');
+		else if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c < 0x20)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_append_char(b, (char)c);
+	}
+	/* Do not cut a UTF-8 sequence in half. */
+	while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
+		buf_append_char(b, s[i++]);
+	buf_append_str(b, i < len ? "...\"" : "\"");
+}
+
+/* Runs one rule on subject from offset start. Returns 1 on a match (the
+ * ovector is in run->m->md), 0 on none, <0 when a limit stopped it. */
+static int rule_exec(struct run *run, const struct rule *rule,
+		     const char *subject, size_t len, size_t start)
+{
+	if (!rule->code)
+		return 0;
+	int rc = pcre2_match(rule->code, (PCRE2_SPTR)subject, len, start,
+			     PCRE2_NO_UTF_CHECK, run->m->md, run->m->mctx);
+	if (rc >= 0)
+		return 1; /* rc == 0: ovector too small, still a match */
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	run->regex_failed = true;
+	run->m->limit_hits++;
+	explain(run, "  %s (line %d): stopped by a match limit (%d)",
+		rule->label, rule->line, rc);
+	return rc;
+}
+
+static void group_span(struct run *run, int group, const char *subject,
+		       const char **s_r, size_t *len_r)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(run->m->md);
+	uint32_t count = pcre2_get_ovector_count(run->m->md);
+	*s_r = NULL;
+	*len_r = 0;
+	if (group < 0 || (uint32_t)group >= count)
+		return;
+	if (ov[2 * group] == PCRE2_UNSET)
+		return;
+	*s_r = subject + ov[2 * group];
+	*len_r = ov[2 * group + 1] - ov[2 * group];
+}
+
+/* Tries each rule of list on text; returns the index of the first rule
+ * that matches, -1 when none does. Explains the attempts. */
+static int first_match(struct run *run, const struct rule_list *list,
+		       const char *what, const char *text, size_t len)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		if (rule_exec(run, &list->v[i], text, len, 0) == 1) {
+			if (run->explain) {
+				const char *s;
+				size_t n;
+				group_span(run, 0, text, &s, &n);
+				buf_printf(&run->r->explain,
+					   "  %s (line %d) matched %s ",
+					   list->v[i].label, list->v[i].line,
+					   what);
+				explain_quote(&run->r->explain, s, n);
+				buf_append_char(&run->r->explain, '\n');
+			}
+			return (int)i;
+		}
+	}
+	if (list->n)
+		explain(run, "  no %s pattern of %s matched", what,
+			list->v[0].label);
+	return -1;
+}
+
+/* Collects candidate parser indexes for the words of the sender. */
+static size_t candidates_for_sender(const struct parser_set *set,
+				    const char *sender, size_t *out,
+				    size_t max)
+{
+	size_t n = 0;
+	const char *s = sender;
+	while (*s) {
+		while (*s && !isalnum((unsigned char)*s))
+			s++;
+		const char *w = s;
+		while (*s && isalnum((unsigned char)*s))
+			s++;
+		size_t wl = (size_t)(s - w);
+		if (wl == 0 || wl > 63)
+			continue;
+		char word[64];
+		for (size_t i = 0; i < wl; i++)
+			word[i] = (char)tolower((unsigned char)w[i]);
+		word[wl] = '\0';
+		/* Binary search for the first entry of this keyword. */
+		size_t lo = 0, hi = set->n_keywords;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (strcmp(set->keywords[mid].keyword, word) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < set->n_keywords &&
+		       strcmp(set->keywords[lo].keyword, word) == 0;
+		     lo++) {
+			size_t idx = set->keywords[lo].parser_index;
+			bool seen = false;
+			for (size_t k = 0; k < n; k++)
+				seen |= out[k] == idx;
+			if (!seen && n < max)
+				out[n++] = idx;
+		}
+	}
+	return n;
+}
+
+/* Score of parser p for this mail: 0 when it does not take it. */
+static int parser_score(struct run *run, const struct parser *p)
+{
+	const struct decoded_message *msg = run->msg;
+	explain(run, "parser %s (%s):", p->id, p->file);
+	if (first_match(run, &p->from, "sender", run->sender,
+			strlen(run->sender)) < 0)
+		return 0;
+	int score = 1;
+	if (first_match(run, &p->subject, "subject", msg->orig_subject,
+			strlen(msg->orig_subject)) >= 0)
+		score += 2;
+	if (first_match(run, &p->body, "body", msg->text, msg->text_len) >= 0)
+		score += 1;
+	if (score == 1) {
+		explain(run, "  sender matched but no subject or body marker: "
+			"not taken");
+		return 0;
+	}
+	explain(run, "  score %d", score);
+	return score;
+}
+
+static const struct parser *select_parser(struct run *run)
+{
+	size_t cand[64];
+	size_t n = candidates_for_sender(run->set, run->sender, cand, 64);
+	if (n == 0) {
+		explain(run, "no parser keyword in the original sender ");
+		if (run->explain) {
+			explain_quote(&run->r->explain, run->sender,
+				      strlen(run->sender));
+			buf_append_char(&run->r->explain, '\n');
+		}
+		return NULL;
+	}
+	const struct parser *best = NULL;
+	int best_score = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct parser *p = run->set->parsers[cand[i]];
+		int score = parser_score(run, p);
+		if (score > best_score) {
+			best = p;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static void decide_event(struct run *run, const struct parser *p,
+			 enum tracking_expect *expect)
+{
+	const struct decoded_message *msg = run->msg;
+	for (size_t i = 0; i < p->n_events; i++) {
+		const struct event_rule *e = &p->events[i];
+		explain(run, "event %s (line %d):", parse_event_name(e->event),
+			e->line);
+		if (first_match(run, &e->subject, "subject", msg->orig_subject,
+				strlen(msg->orig_subject)) >= 0 ||
+		    first_match(run, &e->body, "body", msg->text,
+				msg->text_len) >= 0) {
+			run->r->event = e->event;
+			*expect = e->expect;
+			return;
+		}
+	}
+	run->r->event = p->default_event;
+	*expect = p->default_expect;
+	explain(run, "no event rule matched: default event %s",
+		parse_event_name(p->default_event));
+}
+
+static void add_order(struct parse_result *r, const char *s, size_t len)
+{
+	for (size_t i = 0; i < r->n_orders; i++)
+		if (strlen(r->orders[i]) == len &&
+		    memcmp(r->orders[i], s, len) == 0)
+			return;
+	if (r->n_orders >= LIMIT_SHIPMENTS)
+		return;
+	r->orders = xrealloc(r->orders, (r->n_orders + 1) * sizeof(char *));
+	r->orders[r->n_orders++] = xstrndup(s, len);
+	if (!r->order)
+		r->order = xstrndup(s, len);
+}
+
+/* Finds the first order number in text (then in the subject). */
+static char *extract_order(struct run *run, const struct parser *p,
+			   const char *text, size_t len, bool with_subject)
+{
+	for (size_t i = 0; i < p->order.n; i++) {
+		const struct rule *rule = &p->order.v[i];
+		const char *hay[2] = { text, run->msg->orig_subject };
+		size_t hlen[2] = { len, strlen(run->msg->orig_subject) };
+		for (int h = 0; h < (with_subject ? 2 : 1); h++) {
+			if (rule_exec(run, rule, hay[h], hlen[h], 0) != 1)
+				continue;
+			const char *s;
+			size_t n;
+			group_span(run, rule->group_order, hay[h], &s, &n);
+			if (!s || n == 0)
+				continue;
+			if (run->explain) {
+				buf_printf(&run->r->explain,
+					   "  %s (line %d) matched order in %s ",
+					   rule->label, rule->line,
+					   h ? "subject" : "body");
+				explain_quote(&run->r->explain, s, n);
+				buf_append_char(&run->r->explain, '\n');
+			}
+			return xstrndup(s, n);
+		}
+	}
+	return NULL;
+}
+
+/* Collects every order number the mail names (multi-order mails). */
+static void collect_orders(struct run *run, const struct parser *p)
+{
+	const char *hay[2] = { run->msg->orig_subject, run->msg->text };
+	size_t hlen[2] = { strlen(run->msg->orig_subject),
+			   run->msg->text_len };
+	for (size_t i = 0; i < p->order.n; i++) {
+		const struct rule *rule = &p->order.v[i];
+		for (int h = 0; h < 2; h++) {
+			size_t start = 0;
+			while (start <= hlen[h] &&
+			       rule_exec(run, rule, hay[h], hlen[h], start) == 1) {
+				PCRE2_SIZE *ov =
+					pcre2_get_ovector_pointer(run->m->md);
+				const char *s;
+				size_t n;
+				group_span(run, rule->group_order, hay[h], &s,
+					   &n);
+				if (s && n)
+					add_order(run->r, s, n);
+				start = ov[1] > start ? ov[1] : start + 1;
+			}
+		}
+	}
+}
+
+struct found_number {
+	char number[CARRIER_NUMBER_MAX];
+	char *order;
+	const struct rule *rule;
+	const char *named;
+	size_t named_len;
+	bool fixed;
+};
+
+struct found_list {
+	struct found_number v[LIMIT_SHIPMENTS];
+	size_t n;
+};
+
+static void add_found(struct found_list *fl, const char *s, size_t len,
+		      const char *order, const struct rule *rule,
+		      const char *named, size_t named_len, bool fixed)
+{
+	struct carrier_check chk;
+	carrier_check(s, len, &chk);
+	for (size_t i = 0; i < fl->n; i++)
+		if (strcmp(fl->v[i].number, chk.normalized) == 0)
+			return;
+	if (fl->n >= LIMIT_SHIPMENTS || !chk.normalized[0])
+		return;
+	struct found_number *f = &fl->v[fl->n++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->number, sizeof(f->number), "%s", chk.normalized);
+	f->order = order ? xstrdup(order) : NULL;
+	f->rule = rule;
+	f->named = named;
+	f->named_len = named_len;
+	f->fixed = fixed;
+}
+
+/* Runs the tracking rules over one region (the whole body or a block). */
+static void extract_tracking(struct run *run, const struct parser *p,
+			     const char *text, size_t len, const char *order,
+			     const char *mail_carrier, size_t mail_carrier_len,
+			     struct found_list *fl)
+{
+	for (size_t i = 0; i < p->tracking.n; i++) {
+		const struct rule *rule = &p->tracking.v[i];
+		size_t start = 0;
+		bool any = false;
+		while (start <= len &&
+		       rule_exec(run, rule, text, len, start) == 1) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(run->m->md);
+			const char *s, *c;
+			size_t n, cn;
+			group_span(run, rule->group_tracking, text, &s, &n);
+			group_span(run, rule->group_carrier, text, &c, &cn);
+			if (s && n) {
+				any = true;
+				if (run->explain) {
+					buf_printf(&run->r->explain,
+						   "  %s (line %d) matched "
+						   "tracking ", rule->label,
+						   rule->line);
+					explain_quote(&run->r->explain, s, n);
+					buf_append_char(&run->r->explain, '\n');
+				}
+				const char *named = c ? c : mail_carrier;
+				size_t named_len = c ? cn : mail_carrier_len;
+				bool fixed = false;
+				if (rule->carrier) {
+					const struct carrier *fc =
+						carrier_find(rule->carrier);
+					named = carrier_name(fc);
+					named_len = strlen(named);
+					fixed = true;
+				}
+				add_found(fl, s, n, order, rule, named,
+					  named_len, fixed);
+			}
+			start = ov[1] > start ? ov[1] : start + 1;
+		}
+		if (!any)
+			explain(run, "  %s (line %d): no tracking number",
+				rule->label, rule->line);
+	}
+}
+
+static void extract_links(struct run *run, const struct parser *p,
+			  const char *order, struct found_list *fl)
+{
+	const struct decoded_message *msg = run->msg;
+	for (size_t l = 0; l < msg->n_links; l++) {
+		const char *url = msg->links[l].url;
+		size_t ulen = strlen(url);
+		for (size_t i = 0; i < p->tracking_url.n; i++) {
+			const struct rule *rule = &p->tracking_url.v[i];
+			if (rule_exec(run, rule, url, ulen, 0) != 1)
+				continue;
+			const char *s, *c;
+			size_t n, cn;
+			group_span(run, rule->group_tracking, url, &s, &n);
+			group_span(run, rule->group_carrier, url, &c, &cn);
+			if (!s || !n)
+				continue;
+			if (run->explain) {
+				buf_printf(&run->r->explain,
+					   "  %s (line %d) matched tracking "
+					   "in link ", rule->label, rule->line);
+				explain_quote(&run->r->explain, s, n);
+				buf_append_char(&run->r->explain, '\n');
+			}
+			const char *named = c;
+			size_t named_len = cn;
+			if (rule->carrier) {
+				named = carrier_name(carrier_find(rule->carrier));
+				named_len = strlen(named);
+			}
+			add_found(fl, s, n, order, rule, named, named_len,
+				  rule->carrier != NULL);
+		}
+		/* Carrier tracking links carry the number themselves. */
+		struct carrier_check chk;
+		if (carrier_from_url(url, &chk) == 1 && chk.valid) {
+			explain(run, "  carrier link gives tracking %s",
+				chk.normalized);
+			add_found(fl, chk.normalized, strlen(chk.normalized),
+				  order, NULL, NULL, 0, false);
+		}
+	}
+}
+
+static void keep_tracking_link(struct run *run, const struct parser *p)
+{
+	const struct decoded_message *msg = run->msg;
+	for (size_t i = 0; i < p->tracking_link.n && !run->r->tracking_link;
+	     i++) {
+		for (size_t l = 0; l < msg->n_links; l++) {
+			const char *url = msg->links[l].url;
+			if (rule_exec(run, &p->tracking_link.v[i], url,
+				      strlen(url), 0) == 1) {
+				run->r->tracking_link = xstrdup(url);
+				explain(run, "  %s kept tracking link",
+					p->tracking_link.v[i].label);
+				break;
+			}
+		}
+	}
+}
+
+static void quarantine(struct parse_result *r, const char *reason,
+		       char *detail)
+{
+	r->outcome = OUTCOME_QUARANTINED;
+	r->reason = reason;
+	free(r->detail);
+	r->detail = detail;
+}
+
+/* Decides each found number's carrier; builds shipments or quarantines. */
+static void decide_numbers(struct run *run, const struct parser *p,
+			   struct found_list *fl)
+{
+	struct parse_result *r = run->r;
+	const char **links = xcalloc(run->msg->n_links + 1, sizeof(char *));
+	for (size_t i = 0; i < run->msg->n_links; i++)
+		links[i] = run->msg->links[i].url;
+	r->shipments = xcalloc(fl->n + 1, sizeof(*r->shipments));
+	for (size_t i = 0; i < fl->n; i++) {
+		struct found_number *f = &fl->v[i];
+		struct carrier_evidence ev = {
+			.named = f->named,
+			.named_len = f->named_len,
+			.parser_names_carrier = f->fixed,
+			.links = links,
+			.n_links = run->msg->n_links,
+			.usual = p ? (const char *const *)p->usual_carriers
+				   : NULL,
+			.n_usual = p ? p->n_usual_carriers : 0,
+		};
+		struct carrier_decision d;
+		int rc = carrier_decide(f->number, strlen(f->number), &ev, &d);
+		explain(run, "  number %s: %s%s%s", f->number,
+			rc == 1 ? carrier_id(d.carrier) : "not decided",
+			rc == 1 ? " by " : " - ",
+			rc == 1 ? (d.evidence ? d.evidence : "?")
+				: (d.reason ? d.reason : "invalid"));
+		if (rc == 1) {
+			struct shipment *s = &r->shipments[r->n_shipments++];
+			s->order = steal_ptr(&f->order);
+			s->decision = d;
+			s->carrier_id = carrier_id(d.carrier);
+			s->rule = f->rule ? f->rule->label : "link";
+			continue;
+		}
+		if (r->outcome != OUTCOME_QUARANTINED) {
+			if (rc == 0) {
+				quarantine(r, d.reason ? d.reason
+						       : "carrier-ambiguous",
+					   xasprintf("carrier of %s is not "
+						     "certain", f->number));
+				for (size_t k = 0; k < d.check.n_candidates;
+				     k++)
+					r->candidates[r->n_candidates++] =
+						carrier_id(d.check.candidates[k]);
+			} else {
+				quarantine(r, "invalid-tracking",
+					   xasprintf("%s is not a valid "
+						     "tracking number (%s)",
+						     f->number,
+						     d.reason ? d.reason
+							      : "format"));
+			}
+		}
+	}
+	for (size_t i = 0; i < fl->n; i++)
+		free(fl->v[i].order);
+	free(links);
+}
+
+static void run_supplier(struct run *run, const struct parser *p)
+{
+	struct parse_result *r = run->r;
+	const struct decoded_message *msg = run->msg;
+	enum tracking_expect expect;
+	r->parser = p;
+	decide_event(run, p, &expect);
+	explain(run, "extract:");
+	char *order = extract_order(run, p, msg->text, msg->text_len, true);
+	if (order) {
+		add_order(r, order, strlen(order));
+	}
+	collect_orders(run, p);
+	if (!order && p->order.n)
+		explain(run, "  no order pattern matched the body or subject");
+
+	const char *mail_carrier = NULL;
+	size_t mail_carrier_len = 0;
+	int ci = first_match(run, &p->carrier, "carrier", msg->text,
+			     msg->text_len);
+	if (ci >= 0)
+		group_span(run, p->carrier.v[ci].group_carrier, msg->text,
+			   &mail_carrier, &mail_carrier_len);
+
+	struct found_list *fl = xcalloc(1, sizeof(*fl));
+	if (expect != TRACKING_NONE) {
+		if (p->blocks.n) {
+			/* Each block (one order or one package) carries its
+			 * own order number; fall back to the mail's. */
+			const struct rule *b = &p->blocks.v[0];
+			size_t starts[LIMIT_SHIPMENTS + 1];
+			size_t nb = 0, start = 0;
+			while (nb < LIMIT_SHIPMENTS &&
+			       rule_exec(run, b, msg->text, msg->text_len,
+					 start) == 1) {
+				PCRE2_SIZE *ov =
+					pcre2_get_ovector_pointer(run->m->md);
+				starts[nb++] = ov[0];
+				start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+				if (start > msg->text_len)
+					break;
+			}
+			explain(run, "  %s: %zu blocks", b->label, nb);
+			starts[nb] = msg->text_len;
+			for (size_t i = 0; i < nb; i++) {
+				const char *bt = msg->text + starts[i];
+				size_t bl = starts[i + 1] - starts[i];
+				char *bo = extract_order(run, p, bt, bl, false);
+				extract_tracking(run, p, bt, bl,
+						 bo ? bo : order, mail_carrier,
+						 mail_carrier_len, fl);
+				free(bo);
+			}
+		}
+		extract_tracking(run, p, msg->text, msg->text_len, order,
+				 mail_carrier, mail_carrier_len, fl);
+		extract_links(run, p, order, fl);
+	} else {
+		explain(run, "  event %s carries no tracking number: numbers "
+			"not extracted", parse_event_name(r->event));
+	}
+	keep_tracking_link(run, p);
+	free(order);
+
+	r->outcome = OUTCOME_INFO;
+	decide_numbers(run, p, fl);
+	free(fl);
+	if (r->outcome == OUTCOME_QUARANTINED)
+		return;
+	if (r->n_shipments > 0) {
+		r->outcome = OUTCOME_SHIPPED;
+		return;
+	}
+	if (expect == TRACKING_REQUIRED) {
+		quarantine(r, "template-drift",
+			   xasprintf("%s's %s mail should carry a tracking "
+				     "number and none was found", p->id,
+				     parse_event_name(r->event)));
+		return;
+	}
+	if (r->event == EVENT_SHIPPED)
+		explain(run, "shipped without a tracking number: awaiting "
+			"tracking%s", r->tracking_link ? " (link kept)" : "");
+}
+
+static void run_carrier_mail(struct run *run, const struct parser *p)
+{
+	struct parse_result *r = run->r;
+	enum tracking_expect expect;
+	r->parser = p;
+	decide_event(run, p, &expect);
+	struct found_list *fl = xcalloc(1, sizeof(*fl));
+	explain(run, "extract:");
+	if (expect != TRACKING_NONE) {
+		extract_tracking(run, p, run->msg->text, run->msg->text_len,
+				 NULL, NULL, 0, fl);
+		extract_links(run, p, NULL, fl);
+	}
+	r->notices = xcalloc(fl->n + 1, sizeof(*r->notices));
+	for (size_t i = 0; i < fl->n; i++) {
+		struct found_number *f = &fl->v[i];
+		struct carrier_evidence ev = {
+			.named = f->named,
+			.named_len = f->named_len,
+			.parser_names_carrier = f->fixed,
+		};
+		struct carrier_decision d;
+		int rc = carrier_decide(f->number, strlen(f->number), &ev, &d);
+		explain(run, "  notice about %s (%s)", f->number,
+			rc == 1 ? carrier_id(d.carrier) : "carrier unsure");
+		if (rc < 0)
+			continue; /* a placeholder or reference, not a number */
+		struct notice *n = &r->notices[r->n_notices++];
+		snprintf(n->number, sizeof(n->number), "%s", f->number);
+		n->carrier_id = rc == 1 ? carrier_id(d.carrier) : NULL;
+		free(f->order);
+	}
+	free(fl);
+	r->outcome = OUTCOME_INFO;
+}
+
+static void run_fallback(struct run *run)
+{
+	struct parse_result *r = run->r;
+	const struct decoded_message *msg = run->msg;
+	const char **links = xcalloc(msg->n_links + 1, sizeof(char *));
+	for (size_t i = 0; i < msg->n_links; i++)
+		links[i] = msg->links[i].url;
+	struct carrier_found found[16];
+	size_t n = carrier_scan(msg->text, msg->text_len, links, msg->n_links,
+				found, 16);
+	free(links);
+	explain(run, "fallback scan: %zu candidate numbers", n);
+	r->shipments = xcalloc(n + 1, sizeof(*r->shipments));
+	const struct carrier_found *ambiguous = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct carrier_decision *d = &found[i].decision;
+		explain(run, "  %s via %s: %s", d->check.normalized,
+			found[i].how ? found[i].how : "?",
+			d->carrier ? carrier_id(d->carrier)
+				   : (d->reason ? d->reason : "undecided"));
+		if (!d->carrier) {
+			if (!ambiguous && d->check.valid)
+				ambiguous = &found[i];
+			continue;
+		}
+		struct shipment *s = &r->shipments[r->n_shipments++];
+		s->decision = *d;
+		s->carrier_id = carrier_id(d->carrier);
+		s->rule = found[i].how;
+	}
+	if (r->n_shipments > 0) {
+		r->outcome = OUTCOME_SHIPPED;
+		r->event = EVENT_SHIPPED;
+		r->needs_review = true;
+		return;
+	}
+	if (ambiguous) {
+		quarantine(r, "carrier-ambiguous",
+			   xasprintf("unknown sender; %s fits several "
+				     "carriers",
+				     ambiguous->decision.check.normalized));
+		for (size_t k = 0; k < ambiguous->decision.check.n_candidates;
+		     k++)
+			r->candidates[r->n_candidates++] = carrier_id(
+				ambiguous->decision.check.candidates[k]);
+		return;
+	}
+	quarantine(r, "unknown-sender",
+		   xasprintf("no parser takes mail from %s and no "
+			     "trustworthy tracking number was found",
+			     msg->orig_from.addr[0] ? msg->orig_from.addr
+						    : "an unknown sender"));
+}
+
+static bool valid_utf8(struct parser_matcher *m, const char *s, size_t len)
+{
+	int rc = pcre2_match(m->utf_check, (PCRE2_SPTR)s, len, 0, 0, m->md,
+			     m->mctx);
+	return rc >= 0 || rc == PCRE2_ERROR_NOMATCH;
+}
+
+void parser_run(const struct parser_set *set, struct parser_matcher *m,
+		const struct decoded_message *msg, bool want_explain,
+		struct parse_result *r)
+{
+	struct run run = {
+		.set = set, .m = m, .msg = msg, .r = r, .explain = want_explain
+	};
+	r->outcome = OUTCOME_INFO;
+	r->event = EVENT_OTHER;
+	if (!valid_utf8(m, msg->text, msg->text_len) ||
+	    !valid_utf8(m, msg->orig_subject, strlen(msg->orig_subject))) {
+		quarantine(r, "invalid-utf8",
+			   xstrdup("decoded text is not valid UTF-8"));
+		return;
+	}
+	run.sender = xasprintf("%s <%s>", msg->orig_from.name,
+			       msg->orig_from.addr);
+	explain(&run, "original sender: %s", run.sender);
+	const struct parser *p = select_parser(&run);
+	if (p) {
+		explain(&run, "selected parser %s", p->id);
+		if (p->kind == PARSER_CARRIER)
+			run_carrier_mail(&run, p);
+		else
+			run_supplier(&run, p);
+	} else {
+		explain(&run, "no parser takes this mail: fallback detection");
+		run_fallback(&run);
+	}
+	if (run.regex_failed && r->outcome != OUTCOME_QUARANTINED)
+		quarantine(r, "regex-limit",
+			   xstrdup("a parser rule stopped at its match limit; "
+				   "the result may be incomplete"));
+	free(run.sender);
+}
