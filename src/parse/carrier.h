@@ -29,6 +29,24 @@ bool carrier_has_check_digit(const struct carrier *c, const char *number);
 int carrier_tracking_url(const struct carrier *c, const char *number,
 			 char *buf, size_t size);
 
+/* Added: the table's descriptions (static strings; url/hosts may be ""
+ * or NULL when the carrier has none), for `carriers list` and docs. */
+const char *carrier_formats_text(const struct carrier *c);
+const char *carrier_check_digit_text(const struct carrier *c);
+const char *carrier_url_template(const struct carrier *c); /* "%s" = number */
+const char *carrier_link_hosts(const struct carrier *c);   /* space-sep. */
+const char *carrier_s10_countries(const struct carrier *c); /* or NULL */
+/* Added: the postal operator of an S10 country code (2 upper-case
+ * letters): its own entry, "upu" for a valid ISO code without one, NULL for
+ * anything else. */
+const struct carrier *carrier_for_country(const char *cc);
+/* Added: true for postal operators (they track any S10 number). */
+bool carrier_is_postal(const struct carrier *c);
+/* Added: the carrier whose tracking links use this host (or a parent
+ * domain of it); NULL when none. Aggregators (17track …) are no carrier. */
+const struct carrier *carrier_from_host(const char *host, size_t len);
+bool carrier_host_is_aggregator(const char *host, size_t len);
+
 /* Maps how a mail names a carrier ("UPS", "Shipped with FedEx",
  * "Royal Mail Tracked 48", "USPS®", "Cainiao", "4PX") to the table entry;
  * NULL when nothing known is named. */
@@ -47,6 +65,10 @@ struct carrier_check {
 	/* The fitting formats carry no check digit: in free text this number
 	 * needs a label, a carrier name or a link beside it to be trusted. */
 	bool needs_evidence;
+	/* Added: a decided carrier's format whose shape and check digit are
+	 * distinctive enough to accept unlabelled in free text (UPS 1Z, S10,
+	 * USPS IMpb 9x…, FedEx 96/34, OnTrac, DHL Paket SSCC). */
+	bool distinctive;
 };
 
 /* Normalizes and classifies one number by format and check digit only. */
@@ -91,6 +113,10 @@ int carrier_decide(const char *number, size_t len,
  * tracknum=, USPS tLabels=, FedEx trknbr=, DHL, Royal Mail, 17track …).
  * Returns 1 and fills *out (carrier set when the host names one), else 0. */
 int carrier_from_url(const char *url, struct carrier_check *out);
+/* Added: the carrier a link points to by itself: its host's carrier, else
+ * the carrier a supplier redirect names in a carrier=/courier= parameter;
+ * NULL when neither. */
+const struct carrier *carrier_link_carrier(const char *url);
 
 /* Fallback detection for mail no supplier parser takes: labelled numbers
  * ("Tracking number", "Sendungsnummer", "运单号" …) and carrier links, only
