@@ -1,1 +1,56 @@
-int main(void) { return 0; }
+/* main.c - dispatches `trackmail COMMAND ...` to src/cli/, nothing else. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/carriers.h"
+#include "cli/cli.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "parse", cli_parse, "decode and parse mail, print the decision" },
+	{ "ingest", cli_ingest, "parse mail and store the decision" },
+	{ "accounts", cli_accounts, "seller accounts and their addresses" },
+	{ "quarantine", cli_quarantine, "list, show, retry, drop" },
+	{ "parsers", cli_parsers, "list, test, check supplier parsers" },
+	{ "carriers", cli_carriers, "check tracking numbers, list carriers" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: trackmail COMMAND [OPTIONS] [ARGS]\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\n'trackmail COMMAND --help' tells more; "
+		     "docs/cli.md has them all.\n");
+}
+
+int main(int argc, char **argv)
+{
+	/* libetpan and libcurl write to sockets with plain send(). */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("trackmail %s\n", TRACKMAIL_VERSION);
+		return EXIT_DONE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "trackmail: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

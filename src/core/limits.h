@@ -30,6 +30,20 @@
 /* Links kept per message. */
 #define LIMIT_LINKS 2000u
 
+/* Longest link kept: real tracking links are < 2 KiB; a megabyte "URL" is
+ * an attack on whoever logs or stores it. */
+#define LIMIT_URL_LENGTH 16384u
+/* schema.org JSON-LD blocks kept per message, and the size of each: real
+ * ParcelDelivery markup is a few KiB. */
+#define LIMIT_JSONLD_BLOCKS 16u
+#define LIMIT_JSONLD_SIZE (256u * 1024)
+/* Recipient addresses kept from Delivered-To/X-Original-To/To/Cc: the
+ * account lookup needs a few; a 10,000-address Cc is an attack. */
+#define LIMIT_RECIPIENTS 256u
+/* Inline forward header blocks unwrapped (forward of a forward of ...):
+ * mail clients nest a handful; past this the rest is left as text. */
+#define LIMIT_FORWARD_DEPTH 16u
+
 /* PCRE2: a hostile subject must not stall a worker. 100k steps finish a
  * catastrophic pattern in ~2 ms (LIBRARIES.md 3); real rules need < 1k. */
 #define LIMIT_REGEX_MATCH 200000u
@@ -40,5 +54,15 @@
 #define LIMIT_PARSER_FILE (1024u * 1024)
 /* Shipments reported from one message: real mails carry < 10 packages. */
 #define LIMIT_SHIPMENTS 64u
+
+/* A worker process decodes and parses hostile mail (DESIGN.md "Processes").
+ * CPU per message: real mail takes < 5 ms; 10 s stops the quadratic
+ * libetpan cases (33 s for 1.4 MB, LIBRARIES.md 0.6) long before they hurt.
+ * Memory: a 50 MiB message decodes in ~300 MiB; 2 GiB leaves room without
+ * letting one message take the machine. Stack: libetpan recurses per MIME
+ * level; depth is capped at LIMIT_MIME_DEPTH, 64 MiB is far beyond it. */
+#define LIMIT_WORKER_CPU_MS 10000u
+#define LIMIT_WORKER_MEMORY (2048ul * 1024 * 1024)
+#define LIMIT_WORKER_STACK (64ul * 1024 * 1024)
 
 #endif

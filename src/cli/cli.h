@@ -1,0 +1,64 @@
+/* cli.h - what the command groups share: finding the data dir and the
+ * parser files, expanding PATH arguments, opening the store.
+ *
+ * Exit codes of every command (docs/cli.md):
+ *   0  done; every input got a decision (quarantine is a decision)
+ *   1  some input could not be read or stored, or a check failed
+ *   2  usage error
+ *   3  cannot start: database, parser directory or data dir unusable */
+#ifndef TRACKMAIL_CLI_H
+#define TRACKMAIL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parse/parser.h"
+#include "store/store.h"
+
+enum {
+	EXIT_DONE = 0,
+	EXIT_SOME_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_CANNOT_START = 3,
+};
+
+/* Long options every command accepts, with their values. */
+struct cli_common {
+	const char *data_dir;    /* --data-dir, $TRACKMAIL_DATA_DIR, default */
+	const char *parsers_dir; /* --parsers, $TRACKMAIL_PARSERS_DIR, ... */
+	bool json;
+	bool quiet;
+};
+
+/* Fills in the defaults for what options did not set. */
+void cli_common_defaults(struct cli_common *c);
+
+/* Loads the parser directory; prints broken files to stderr (they are
+ * skipped). Returns 0, or -errno when the directory is unusable. */
+int cli_load_parsers(const struct cli_common *c, struct parser_set **set_r);
+
+/* Creates the data dir and opens <data_dir>/trackmail.db. Prints the
+ * error and returns <0 on failure. */
+int cli_open_store(const struct cli_common *c, struct store **store_r);
+
+/* Expands PATH arguments: a file, "-" (stdin), or a directory (every
+ * regular file below it, sorted, hidden files skipped). Prints unreadable
+ * paths to stderr and counts them in *errors. */
+struct cli_paths {
+	char **v;
+	size_t n;
+};
+void cli_paths_expand(struct cli_paths *paths, char **args, size_t n_args,
+		      int *errors);
+void cli_paths_free(struct cli_paths *paths);
+
+/* Prints a command's usage text to stdout (--help) or stderr. */
+void cli_usage(const char *text, bool to_stderr);
+
+int cli_parse(int argc, char **argv);
+int cli_ingest(int argc, char **argv);
+int cli_accounts(int argc, char **argv);
+int cli_quarantine(int argc, char **argv);
+int cli_parsers(int argc, char **argv);
+
+#endif

@@ -1,0 +1,147 @@
+/* common.c - shared plumbing of the command groups; see cli.h. */
+#include "cli/cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/util.h"
+
+#ifndef TRACKMAIL_PARSERS_INSTALL_DIR
+#define TRACKMAIL_PARSERS_INSTALL_DIR "/usr/local/share/trackmail/parsers"
+#endif
+
+void cli_common_defaults(struct cli_common *c)
+{
+	if (!c->data_dir)
+		c->data_dir = getenv("TRACKMAIL_DATA_DIR");
+	if (!c->data_dir || !*c->data_dir)
+		c->data_dir = "./trackmail-data";
+	if (!c->parsers_dir)
+		c->parsers_dir = getenv("TRACKMAIL_PARSERS_DIR");
+	if (!c->parsers_dir || !*c->parsers_dir) {
+		struct stat st;
+		if (stat("parsers", &st) == 0 && S_ISDIR(st.st_mode))
+			c->parsers_dir = "parsers";
+		else
+			c->parsers_dir = TRACKMAIL_PARSERS_INSTALL_DIR;
+	}
+}
+
+int cli_load_parsers(const struct cli_common *c, struct parser_set **set_r)
+{
+	struct buf errors;
+	buf_init(&errors, 1024 * 1024);
+	int r = parser_set_load_dir(c->parsers_dir, set_r, &errors);
+	if (r < 0) {
+		fprintf(stderr, "trackmail: cannot read parser directory %s: "
+			"%s (set --parsers or TRACKMAIL_PARSERS_DIR)\n",
+			c->parsers_dir, strerror(-r));
+	} else if (errors.len) {
+		fprintf(stderr, "%s", buf_cstr(&errors));
+		fprintf(stderr, "trackmail: the parser files above were "
+			"skipped; the others are loaded\n");
+	}
+	buf_free(&errors);
+	return r;
+}
+
+int cli_open_store(const struct cli_common *c, struct store **store_r)
+{
+	int r = util_mkdir_p(c->data_dir);
+	if (r < 0) {
+		fprintf(stderr, "trackmail: cannot create data dir %s: %s\n",
+			c->data_dir, strerror(-r));
+		return r;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/trackmail.db", c->data_dir);
+	const char *error = NULL;
+	r = store_open(path, store_r, &error);
+	if (r < 0)
+		fprintf(stderr, "trackmail: cannot open database %s\n",
+			error ? error : path);
+	return r;
+}
+
+static void paths_add(struct cli_paths *p, const char *path)
+{
+	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
+	p->v[p->n++] = xstrdup(path);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void expand_dir(struct cli_paths *p, const char *dir, int *errors,
+		       int depth)
+{
+	if (depth > 32) {
+		fprintf(stderr, "trackmail: %s: directories nested too deep, "
+			"skipped\n", dir);
+		(*errors)++;
+		return;
+	}
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "trackmail: %s: %s\n", dir, strerror(errno));
+		(*errors)++;
+		return;
+	}
+	struct cli_paths local = { 0 };
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *child = xasprintf("%s/%s", dir, de->d_name);
+		paths_add(&local, child);
+		free(child);
+	}
+	closedir(d);
+	qsort(local.v, local.n, sizeof(*local.v), str_cmp);
+	for (size_t i = 0; i < local.n; i++) {
+		struct stat st;
+		if (stat(local.v[i], &st) == 0 && S_ISDIR(st.st_mode))
+			expand_dir(p, local.v[i], errors, depth + 1);
+		else if (stat(local.v[i], &st) == 0 && S_ISREG(st.st_mode))
+			paths_add(p, local.v[i]);
+	}
+	cli_paths_free(&local);
+}
+
+void cli_paths_expand(struct cli_paths *paths, char **args, size_t n_args,
+		      int *errors)
+{
+	for (size_t i = 0; i < n_args; i++) {
+		struct stat st;
+		if (strcmp(args[i], "-") == 0) {
+			paths_add(paths, "-");
+		} else if (stat(args[i], &st) < 0) {
+			fprintf(stderr, "trackmail: %s: %s\n", args[i],
+				strerror(errno));
+			(*errors)++;
+		} else if (S_ISDIR(st.st_mode)) {
+			expand_dir(paths, args[i], errors, 0);
+		} else {
+			paths_add(paths, args[i]);
+		}
+	}
+}
+
+void cli_paths_free(struct cli_paths *paths)
+{
+	for (size_t i = 0; i < paths->n; i++)
+		free(paths->v[i]);
+	free(paths->v);
+	paths->v = NULL;
+	paths->n = 0;
+}
+
+void cli_usage(const char *text, bool to_stderr)
+{
+	fputs(text, to_stderr ? stderr : stdout);
+}

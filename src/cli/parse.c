@@ -1,0 +1,337 @@
+/* parse.c - `trackmail parse` (dry run) and `trackmail ingest` (stored).
+ *
+ * Both run the same pipeline over every PATH, one message per file, in a
+ * worker child process (src/pipeline/worker.c): a message that crashes or
+ * stalls the decoder is reported as quarantined with reason decoder-crash
+ * or decoder-timeout and the command goes on with the next file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/worker.h"
+
+static const char parse_usage[] =
+	"usage: trackmail parse [--json] [--explain] [--parsers DIR] PATH...\n"
+	"\n"
+	"Decodes and parses each message (a file, every file below a\n"
+	"directory, or - for standard input) and prints what trackmail\n"
+	"would decide. Nothing is stored.\n"
+	"\n"
+	"  --json          one JSON object per message per line\n"
+	"  --explain       show which parser and rule matched which text\n"
+	"  --parsers DIR   parser files (default: $TRACKMAIL_PARSERS_DIR,\n"
+	"                  ./parsers, or the installed ones)\n"
+	"  --no-isolate    decode in-process (debugging only)\n"
+	"  -h, --help      this text\n"
+	"\n"
+	"Exit: 0 every message got a decision, 1 some input could not be\n"
+	"read, 2 usage, 3 cannot start.\n";
+
+static const char ingest_usage[] =
+	"usage: trackmail ingest [--data-dir DIR] [--account NAME] [--json]\n"
+	"                        [--explain] [--parsers DIR] PATH...\n"
+	"\n"
+	"Runs each message through the pipeline and stores the decision in\n"
+	"the data dir: orders, shipments, events, or a quarantine copy with\n"
+	"its reason. The same message twice changes nothing (duplicate).\n"
+	"\n"
+	"  --data-dir DIR  data dir (default: $TRACKMAIL_DATA_DIR, else\n"
+	"                  ./trackmail-data)\n"
+	"  --account NAME  file under this account (default: the account of\n"
+	"                  the t-<token>@ recipient, else 'default')\n"
+	"  --json, --explain, --parsers, --no-isolate: as for parse\n"
+	"\n"
+	"Exit: 0 every message stored, 1 some input could not be read or\n"
+	"stored, 2 usage, 3 cannot start.\n";
+
+struct run_ctx {
+	struct cli_common common;
+	struct cli_paths paths;
+	struct pipeline pl;
+	bool ingest;
+	/* Standard input, read once in the parent so a crashed worker's
+	 * message can still be quarantined. */
+	char *stdin_data;
+	size_t stdin_len;
+	int stdin_err;
+};
+
+static int read_input(struct run_ctx *ctx, size_t i, char **data_r,
+		      size_t *len_r)
+{
+	if (strcmp(ctx->paths.v[i], "-") == 0) {
+		if (ctx->stdin_err)
+			return ctx->stdin_err;
+		*data_r = ctx->stdin_data;
+		*len_r = ctx->stdin_len;
+		return 1; /* borrowed */
+	}
+	return util_read_file(ctx->paths.v[i], LIMIT_MESSAGE_SIZE, data_r,
+			      len_r);
+}
+
+static void print_human(const struct pipeline_result *res, const char *name)
+{
+	const struct parse_result *r = &res->parse;
+	const char *supplier = r->parser ? parser_id(r->parser) : "-";
+	printf("%s: %s event=%s parser=%s", name,
+	       res->duplicate ? "duplicate" : parse_outcome_name(r->outcome),
+	       parse_event_name(r->event), supplier);
+	if (r->order)
+		printf(" order=%s", r->order);
+	for (size_t i = 0; i < r->n_shipments; i++)
+		printf(" tracking=%s/%s", r->shipments[i].decision.check.normalized,
+		       r->shipments[i].carrier_id);
+	for (size_t i = 0; i < r->n_notices; i++)
+		printf(" notice=%s", r->notices[i].number);
+	if (r->reason)
+		printf(" reason=%s (%s)", r->reason, r->detail ? r->detail : "");
+	if (res->quarantine_id)
+		printf(" quarantine_id=%lld", (long long)res->quarantine_id);
+	putchar('\n');
+	if (r->explain.len)
+		printf("%s", buf_cstr(&r->explain));
+}
+
+static void report(struct run_ctx *ctx, const struct pipeline_result *res,
+		   const char *name)
+{
+	if (ctx->common.json)
+		printf("%s\n", res->json);
+	else
+		print_human(res, name);
+	fflush(stdout);
+}
+
+static int ensure_store(struct run_ctx *ctx)
+{
+	if (!ctx->ingest || ctx->pl.store)
+		return 0;
+	return cli_open_store(&ctx->common, &ctx->pl.store);
+}
+
+static int process_one(size_t i, void *vctx)
+{
+	struct run_ctx *ctx = vctx;
+	const char *name = ctx->paths.v[i];
+	char *data = NULL;
+	size_t len = 0;
+	int r = read_input(ctx, i, &data, &len);
+	if (r < 0) {
+		if (r == -EFBIG)
+			fprintf(stderr, "trackmail: %s: larger than the message "
+				"size limit of %u bytes; not processed, the "
+				"file is left as it is\n", name,
+				LIMIT_MESSAGE_SIZE);
+		else
+			fprintf(stderr, "trackmail: %s: %s\n", name,
+				strerror(-r));
+		return EXIT_SOME_FAILED;
+	}
+	bool borrowed = r == 1;
+	if (ensure_store(ctx) < 0) {
+		if (!borrowed)
+			free(data);
+		return EXIT_SOME_FAILED;
+	}
+	struct pipeline_result res;
+	pipeline_result_init(&res);
+	r = pipeline_process(&ctx->pl, data, len, name, &res);
+	if (r < 0)
+		fprintf(stderr, "trackmail: %s: not stored: %s\n", name,
+			strerror(-r));
+	else
+		report(ctx, &res, name);
+	pipeline_result_clear(&res);
+	if (!borrowed)
+		free(data);
+	return r < 0 ? EXIT_SOME_FAILED : EXIT_DONE;
+}
+
+static int crashed_one(size_t i, const char *why, bool timeout, void *vctx)
+{
+	struct run_ctx *ctx = vctx;
+	const char *name = ctx->paths.v[i];
+	char *data = NULL;
+	size_t len = 0;
+	int r = read_input(ctx, i, &data, &len);
+	if (r < 0) {
+		fprintf(stderr, "trackmail: %s: decoder died (%s) and the file "
+			"can no longer be read: %s\n", name, why, strerror(-r));
+		return EXIT_SOME_FAILED;
+	}
+	bool borrowed = r == 1;
+	char *detail = xasprintf("the decoder worker died on this message: %s",
+				 why);
+	struct pipeline_result res;
+	pipeline_result_init(&res);
+	/* The parent's own connection: the child's died with it. */
+	r = ensure_store(ctx);
+	if (r == 0)
+		r = pipeline_record_crash(&ctx->pl, data, len, name,
+					  timeout ? "decoder-timeout"
+						  : "decoder-crash",
+					  detail, &res);
+	if (r < 0)
+		fprintf(stderr, "trackmail: %s: not stored: %s\n", name,
+			strerror(-r));
+	else
+		report(ctx, &res, name);
+	pipeline_result_clear(&res);
+	free(detail);
+	if (!borrowed)
+		free(data);
+	return r < 0 ? EXIT_SOME_FAILED : EXIT_DONE;
+}
+
+static void child_done(void *vctx)
+{
+	struct run_ctx *ctx = vctx;
+	store_close(&ctx->pl.store);
+	fflush(stdout);
+}
+
+static int run(int argc, char **argv, bool ingest)
+{
+	enum { OPT_PARSERS = 256, OPT_DATA_DIR, OPT_ACCOUNT, OPT_NO_ISOLATE };
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "parsers", required_argument, NULL, OPT_PARSERS },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "account", required_argument, NULL, OPT_ACCOUNT },
+		{ "no-isolate", no_argument, NULL, OPT_NO_ISOLATE },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *usage = ingest ? ingest_usage : parse_usage;
+	struct run_ctx ctx = { .ingest = ingest };
+	bool isolate = true;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ctx.common.json = true;
+			break;
+		case 'e':
+			ctx.pl.explain = true;
+			break;
+		case OPT_PARSERS:
+			ctx.common.parsers_dir = optarg;
+			break;
+		case OPT_DATA_DIR:
+			if (!ingest)
+				goto bad;
+			ctx.common.data_dir = optarg;
+			break;
+		case OPT_ACCOUNT:
+			if (!ingest)
+				goto bad;
+			ctx.pl.account_name = optarg;
+			break;
+		case OPT_NO_ISOLATE:
+			isolate = false;
+			break;
+		case 'h':
+			cli_usage(usage, false);
+			return EXIT_DONE;
+		default:
+			goto bad;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "trackmail: %s: no PATH given\n", argv[0]);
+		goto bad;
+	}
+	cli_common_defaults(&ctx.common);
+	ctx.pl.data_dir = ctx.common.data_dir;
+
+	struct parser_set *set = NULL;
+	if (cli_load_parsers(&ctx.common, &set) < 0)
+		return EXIT_CANNOT_START;
+	ctx.pl.parsers = set;
+	ctx.pl.matcher = parser_matcher_new();
+
+	int worst = EXIT_DONE;
+	if (ingest) {
+		/* Check the database and the account once, up front. */
+		struct store *store = NULL;
+		if (cli_open_store(&ctx.common, &store) < 0) {
+			worst = EXIT_CANNOT_START;
+			goto out;
+		}
+		struct store_account a;
+		if (ctx.pl.account_name &&
+		    strcmp(ctx.pl.account_name, "default") != 0 &&
+		    store_account_by_name(store, ctx.pl.account_name, &a) < 0) {
+			fprintf(stderr, "trackmail: no account named '%s' "
+				"(create it with: trackmail accounts add %s)\n",
+				ctx.pl.account_name, ctx.pl.account_name);
+			store_close(&store);
+			worst = EXIT_USAGE;
+			goto out;
+		}
+		store_close(&store);
+	}
+
+	int errors = 0;
+	cli_paths_expand(&ctx.paths, argv + optind, (size_t)(argc - optind),
+			 &errors);
+	for (size_t i = 0; i < ctx.paths.n; i++) {
+		if (strcmp(ctx.paths.v[i], "-") == 0 && !ctx.stdin_data &&
+		    !ctx.stdin_err) {
+			int r = util_read_file("-", LIMIT_MESSAGE_SIZE,
+					       &ctx.stdin_data, &ctx.stdin_len);
+			ctx.stdin_err = r < 0 ? r : 0;
+		}
+	}
+	if (errors)
+		worst = EXIT_SOME_FAILED;
+
+	struct worker_limits lim;
+	worker_default_limits(&lim);
+	const char *cpu = getenv("TRACKMAIL_WORKER_CPU_MS");
+	long v;
+	if (cpu && util_parse_long(cpu, 1, 3600000, &v) == 0)
+		lim.cpu_ms = (unsigned)v;
+	static const struct worker_ops ops = {
+		.process = process_one,
+		.crashed = crashed_one,
+		.child_done = child_done,
+	};
+	int r = worker_run(ctx.paths.n, &ops, &ctx, &lim, isolate);
+	if (r < 0) {
+		fprintf(stderr, "trackmail: cannot start a worker: %s\n",
+			strerror(-r));
+		worst = EXIT_CANNOT_START;
+	} else if (r > worst) {
+		worst = r;
+	}
+out:
+	store_close(&ctx.pl.store);
+	cli_paths_free(&ctx.paths);
+	free(ctx.stdin_data);
+	parser_matcher_free(&ctx.pl.matcher);
+	parser_set_free(&set);
+	return worst;
+bad:
+	cli_usage(usage, true);
+	return EXIT_USAGE;
+}
+
+int cli_parse(int argc, char **argv)
+{
+	return run(argc, argv, false);
+}
+
+int cli_ingest(int argc, char **argv)
+{
+	return run(argc, argv, true);
+}

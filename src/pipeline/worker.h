@@ -1,0 +1,46 @@
+/* worker.h - runs a batch of messages in a child process under limits.
+ *
+ * Decoding hostile mail with Debian's libetpan can crash or stall
+ * (LIBRARIES.md 2.6). worker_run() forks one child that handles items
+ * start..n-1 in order, reporting each finished index over a pipe. If the
+ * child dies (signal, CPU time, memory), the parent learns which item was
+ * in flight, calls `crashed` for it (the caller quarantines it as
+ * decoder-crash) and starts a new child at the next item. One fork per
+ * batch, not per message, so the isolation costs almost nothing.
+ *
+ * The child must not use anything the parent opened that is not fork-safe
+ * (a SQLite connection): open such things inside `process`. */
+#ifndef TRACKMAIL_WORKER_H
+#define TRACKMAIL_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct worker_limits {
+	unsigned cpu_ms;        /* CPU time per item (ITIMER_PROF); 0: none */
+	size_t memory_bytes;    /* RLIMIT_AS; 0: none (ASan builds) */
+	size_t stack_bytes;     /* RLIMIT_STACK; 0: unchanged */
+};
+
+struct worker_ops {
+	/* In the child: handle item i; returns an exit-code contribution
+	 * (0 fine, >0 some error worth a non-zero exit). */
+	int (*process)(size_t i, void *ctx);
+	/* In the parent: item i killed its worker; why is e.g. "signal 11
+	 * (Segmentation fault)" or "cpu time limit". Returns like process. */
+	int (*crashed)(size_t i, const char *why, bool timeout, void *ctx);
+	/* In the child, once when it ends: flush, close. May be NULL. */
+	void (*child_done)(void *ctx);
+};
+
+/* Default limits from core/limits.h, with the memory limit dropped when
+ * built with AddressSanitizer (it reserves terabytes of address space). */
+void worker_default_limits(struct worker_limits *lim);
+
+/* Runs items 0..n-1. Returns the largest exit-code contribution, or <0
+ * when no child could be started. With isolate false, runs in-process
+ * (for debugging with gdb). */
+int worker_run(size_t n, const struct worker_ops *ops, void *ctx,
+	       const struct worker_limits *lim, bool isolate);
+
+#endif
