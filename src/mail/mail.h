@@ -86,6 +86,12 @@ struct decoded_message {
 
 	unsigned defects;   /* enum mail_defect bits */
 	size_t raw_size;
+
+	/* Added after the first contract: file names (UTF-8, RFC 2047 and
+	 * RFC 2231 decoded; "" when unnamed) of the parts skipped as
+	 * attachments, in MIME order. Bodies are never decoded. */
+	char **attachments;
+	size_t n_attachments;
 };
 
 /* Decodes raw[0..len). raw must be followed by at least 16 readable bytes
