@@ -202,26 +202,56 @@ static void leave(struct conv *c, xmlNode *n, enum elem_kind k,
 	}
 }
 
-int html_to_text(const char *html, size_t len, struct buf *out,
-		 struct decoded_message *msg, const char **reason_r)
+static htmlDocPtr parse(const char *html, size_t len)
 {
-	struct conv c = { .out = out };
-	int depth = 0;
-	int r = 0;
-
-	if (len == 0)
-		return 0;
 	if (len > (size_t)INT32_MAX)
 		len = INT32_MAX;
-	htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+	return htmlReadMemory(html, (int)len, NULL, "UTF-8",
 		HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 		HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
 		HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+}
+
+static int walk_doc(struct conv *c, htmlDocPtr doc,
+		    struct decoded_message *msg, bool nested,
+		    const char **reason_r);
+
+/* Outlook-only content hides in conditional comments
+ * ("<!--[if mso]> ... <![endif]-->"); Outlook users see it, and some
+ * senders put the only copy of a number there. Converted as a fragment of
+ * its own (comments do not nest, so this recurses once at most). */
+static int conditional_comment(struct conv *c, const xmlNode *n,
+			       struct decoded_message *msg,
+			       const char **reason_r)
+{
+	const char *s = (const char *)n->content;
+	if (s == NULL || strncmp(s, "[if", 3) != 0)
+		return 0;
+	const char *b = strstr(s, "]>");
+	if (b == NULL)
+		return 0;
+	b += 2;
+	const char *e = strstr(b, "<![endif]");
+	size_t len = e ? (size_t)(e - b) : strlen(b);
+	if (len == 0)
+		return 0;
+	htmlDocPtr doc = parse(b, len);
 	if (doc == NULL)
 		return 0;
+	int r = walk_doc(c, doc, msg, true, reason_r);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+static int walk_doc(struct conv *c, htmlDocPtr doc,
+		    struct decoded_message *msg, bool nested,
+		    const char **reason_r)
+{
+	int depth = 0;
+
 	/* Iterative walk: enter, children, leave, next sibling. */
 	xmlNode *n = doc->children;
-	while (n != NULL && c.err == 0) {
+	while (n != NULL && c->err == 0) {
 		bool descend = false;
 		if (n->type == XML_ELEMENT_NODE) {
 			enum elem_kind k = elem_kind(n);
@@ -236,23 +266,26 @@ int html_to_text(const char *html, size_t len, struct buf *out,
 					xmlFree(t);
 				}
 			} else {
-				enter(&c, n, k, msg);
+				enter(c, n, k, msg);
 				if (n->children) {
 					if (++depth > (int)LIMIT_HTML_DEPTH) {
 						*reason_r = "limit:html-depth";
-						r = -ELOOP;
-						break;
+						return -ELOOP;
 					}
 					descend = true;
 				} else {
-					leave(&c, n, k, msg);
+					leave(c, n, k, msg);
 				}
 			}
 		} else if (n->type == XML_TEXT_NODE ||
 			   n->type == XML_CDATA_SECTION_NODE) {
 			if (n->content)
-				text(&c, (const char *)n->content,
+				text(c, (const char *)n->content,
 				     strlen((const char *)n->content));
+		} else if (n->type == XML_COMMENT_NODE && !nested) {
+			int r = conditional_comment(c, n, msg, reason_r);
+			if (r < 0)
+				return r;
 		}
 		if (descend) {
 			n = n->children;
@@ -265,15 +298,27 @@ int html_to_text(const char *html, size_t len, struct buf *out,
 				break;
 			}
 			depth--;
-			leave(&c, n, elem_kind(n), msg);
+			leave(c, n, elem_kind(n), msg);
 		}
 		if (n != NULL)
 			n = n->next;
 	}
+	return c->err;
+}
+
+int html_to_text(const char *html, size_t len, struct buf *out,
+		 struct decoded_message *msg, const char **reason_r)
+{
+	struct conv c = { .out = out };
+
+	if (len == 0)
+		return 0;
+	htmlDocPtr doc = parse(html, len);
+	if (doc == NULL)
+		return 0;
+	int r = walk_doc(&c, doc, msg, false, reason_r);
 	xmlFreeDoc(doc);
-	if (r < 0)
-		return r;
-	return c.err;
+	return r;
 }
 
 bool html_sniff_charset(const char *html, size_t len, char *name,
