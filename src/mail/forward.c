@@ -95,7 +95,12 @@ static enum key_kind key_line(const char *line, size_t n, size_t *vstart)
 		return KEY_SUBJECT;
 	if (in_list(other_keys, k, kl))
 		return KEY_OTHER;
-	return KEY_NONE;
+	/* Any other short "Key:" (a translation we do not list, "À",
+	 * "X-Mailer") still belongs to the block. */
+	int spaces = 0;
+	for (size_t j = 0; j < kl; j++)
+		spaces += k[j] == ' ';
+	return spaces <= 2 ? KEY_OTHER : KEY_NONE;
 }
 
 static const char *const marker_words[] = {

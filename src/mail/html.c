@@ -22,18 +22,21 @@ struct conv {
 	int nl_pending;     /* line breaks owed before the next text */
 	bool space_pending; /* a blank owed before the next text */
 	int pre;            /* inside <pre> */
+	int hidden;         /* inside <head>: walked for JSON-LD only */
 	xmlNode *anchor;    /* current <a href> */
 	size_t anchor_start;
 	int err;
 };
 
-enum elem_kind { EK_INLINE, EK_SKIP, EK_BLOCK, EK_PARA, EK_BR, EK_CELL };
+enum elem_kind {
+	EK_INLINE, EK_SKIP, EK_HIDDEN, EK_BLOCK, EK_PARA, EK_BR, EK_CELL
+};
 
 static const struct {
 	const char *name;
 	enum elem_kind kind;
 } elements[] = {
-	{ "script", EK_SKIP }, { "style", EK_SKIP }, { "head", EK_SKIP },
+	{ "script", EK_SKIP }, { "style", EK_SKIP }, { "head", EK_HIDDEN },
 	{ "title", EK_SKIP }, { "template", EK_SKIP }, { "svg", EK_SKIP },
 	{ "object", EK_SKIP }, { "iframe", EK_SKIP }, { "select", EK_SKIP },
 	{ "br", EK_BR },
@@ -75,6 +78,8 @@ static void text(struct conv *c, const char *s, size_t n)
 {
 	size_t i = 0;
 
+	if (c->hidden)
+		return;
 	while (i < n) {
 		unsigned char ch = (unsigned char)s[i];
 		size_t sp = 0;
@@ -138,6 +143,9 @@ static void enter(struct conv *c, xmlNode *n, enum elem_kind k,
 		  struct decoded_message *msg)
 {
 	switch (k) {
+	case EK_HIDDEN:
+		c->hidden++;
+		break;
 	case EK_BR:
 		c->nl_pending = c->nl_pending < 2 ? c->nl_pending + 1 : 2;
 		if (c->out->len == 0)
@@ -178,7 +186,9 @@ static void enter(struct conv *c, xmlNode *n, enum elem_kind k,
 static void leave(struct conv *c, xmlNode *n, enum elem_kind k,
 		  struct decoded_message *msg)
 {
-	if (k == EK_PARA)
+	if (k == EK_HIDDEN && c->hidden > 0)
+		c->hidden--;
+	else if (k == EK_PARA)
 		brk(c, 2);
 	else if (k == EK_BLOCK) {
 		brk(c, 1);
