@@ -316,21 +316,36 @@ static const struct parser *select_parser(struct run *run)
 	return best;
 }
 
+/* The subject states the event ("Shipped: ...", "Delivered: ..."): every
+ * event's subject patterns are tried first, in file order, and only then
+ * the body patterns, so a progress bar in the body ("Ordered - Shipped -
+ * Delivered") cannot outvote the subject. */
 static void decide_event(struct run *run, const struct parser *p,
 			 enum tracking_expect *expect)
 {
 	const struct decoded_message *msg = run->msg;
-	for (size_t i = 0; i < p->n_events; i++) {
-		const struct event_rule *e = &p->events[i];
-		explain(run, "event %s (line %d):", parse_event_name(e->event),
-			e->line);
-		if (first_match(run, &e->subject, "subject", msg->orig_subject,
-				strlen(msg->orig_subject)) >= 0 ||
-		    first_match(run, &e->body, "body", msg->text,
-				msg->text_len) >= 0) {
-			run->r->event = e->event;
-			*expect = e->expect;
-			return;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < p->n_events; i++) {
+			const struct event_rule *e = &p->events[i];
+			const struct rule_list *rules =
+				pass == 0 ? &e->subject : &e->body;
+			if (rules->n == 0)
+				continue;
+			explain(run, "event %s (line %d), %s:",
+				parse_event_name(e->event), e->line,
+				pass == 0 ? "subject" : "body");
+			int hit = pass == 0
+					  ? first_match(run, rules, "subject",
+							msg->orig_subject,
+							strlen(msg->orig_subject))
+					  : first_match(run, rules, "body",
+							msg->text,
+							msg->text_len);
+			if (hit >= 0) {
+				run->r->event = e->event;
+				*expect = e->expect;
+				return;
+			}
 		}
 	}
 	run->r->event = p->default_event;
@@ -565,7 +580,7 @@ static void quarantine(struct parse_result *r, const char *reason,
 
 /* Decides each found number's carrier; builds shipments or quarantines. */
 static void decide_numbers(struct run *run, const struct parser *p,
-			   struct found_list *fl)
+			   struct found_list *fl, enum tracking_expect expect)
 {
 	struct parse_result *r = run->r;
 	const char **links = xcalloc(run->msg->n_links + 1, sizeof(char *));
@@ -609,6 +624,11 @@ static void decide_numbers(struct run *run, const struct parser *p,
 				     k++)
 					r->candidates[r->n_candidates++] =
 						carrier_id(d.check.candidates[k]);
+			} else if (expect != TRACKING_REQUIRED) {
+				/* Not a shipment claim: an update mail's
+				 * reference or a redacted number. */
+				explain(run, "  %s ignored: this event does "
+					"not require a number", f->number);
 			} else {
 				quarantine(r, "invalid-tracking",
 					   xasprintf("%s is not a valid "
@@ -689,7 +709,7 @@ static void run_supplier(struct run *run, const struct parser *p)
 	free(order);
 
 	r->outcome = OUTCOME_INFO;
-	decide_numbers(run, p, fl);
+	decide_numbers(run, p, fl, expect);
 	free(fl);
 	if (r->outcome == OUTCOME_QUARANTINED)
 		return;
