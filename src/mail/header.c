@@ -395,7 +395,12 @@ static char *clean_addr(const char *s, size_t n)
 		n--;
 	if (n >= 7 && strncasecmp(s, "mailto:", 7) == 0)
 		s += 7, n -= 7;
-	char *a = xstrndup(s, n);
+	/* Raw 8-bit bytes in an address: valid UTF-8 all the same. */
+	struct buf b;
+	unsigned dummy = 0;
+	buf_init(&b, LIMIT_HEADER_LINE * 4);
+	charset_to_utf8(NULL, s, n, &b, &dummy);
+	char *a = buf_steal(&b);
 	for (char *p = a; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p + 32);
