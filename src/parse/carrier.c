@@ -1396,27 +1396,49 @@ static bool alias_at(const char *text, size_t len, size_t i,
 	return true;
 }
 
+/* Short windows (the common case: a carrier field, a line around a
+ * number) are lower-cased once and searched with memmem per alias. */
+#define NAME_FAST_MAX 512
+
 const struct carrier *carrier_from_name(const char *text, size_t len)
 {
 	size_t best_pos = SIZE_MAX, best_len = 0;
 	const struct carrier *best = NULL;
+	char low[NAME_FAST_MAX];
+	bool fast = len <= NAME_FAST_MAX;
 
 	if (!text)
 		return NULL;
+	if (fast)
+		for (size_t i = 0; i < len; i++)
+			low[i] = (char)lower((unsigned char)text[i]);
 	for (size_t ci = 0; ci < C_COUNT; ci++) {
 		const char *a = carriers[ci].aliases;
 
 		while (a && *a) {
 			const char *bar = strchr(a, '|');
 			size_t alen = bar ? (size_t)(bar - a) : strlen(a);
+			size_t i = 0;
 
-			for (size_t i = 0; i + alen <= len && i <= best_pos;
-			     i++) {
-				if (lower((unsigned char)text[i]) !=
-				    (unsigned char)a[0])
+			while (i + alen <= len && i <= best_pos) {
+				if (fast) {
+					const char *hit = memmem(low + i,
+						len - i, a, alen);
+
+					if (!hit)
+						break;
+					i = (size_t)(hit - low);
+					if (i > best_pos)
+						break;
+				} else if (lower((unsigned char)text[i]) !=
+					   (unsigned char)a[0]) {
+					i++;
 					continue;
-				if (!alias_at(text, len, i, a, alen))
+				}
+				if (!alias_at(text, len, i, a, alen)) {
+					i++;
 					continue;
+				}
 				if (i < best_pos ||
 				    (i == best_pos && alen > best_len)) {
 					best_pos = i;

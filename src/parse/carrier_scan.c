@@ -293,8 +293,18 @@ static const struct carrier *name_near(const struct scan *s, size_t a,
 	return c;
 }
 
+/* The carrier named near [a, b) as its display name (which maps back to
+ * it), or NULL. */
+static const char *named_near(const struct scan *s, size_t a, size_t b)
+{
+	const char *w;
+	size_t wl;
+
+	return carrier_name(name_near(s, a, b, &w, &wl));
+}
+
 static int decide_here(const struct scan *s, const char *num, size_t n,
-		       size_t a, size_t b, const char *forced, size_t flen,
+		       const char *named, size_t named_len,
 		       struct carrier_decision *d)
 {
 	struct carrier_evidence ev;
@@ -302,12 +312,8 @@ static int decide_here(const struct scan *s, const char *num, size_t n,
 	memset(&ev, 0, sizeof(ev));
 	ev.links = s->links;
 	ev.n_links = s->n_links;
-	if (forced) {
-		ev.named = forced;
-		ev.named_len = flen;
-	} else {
-		name_near(s, a, b, &ev.named, &ev.named_len);
-	}
+	ev.named = named;
+	ev.named_len = named ? named_len : 0;
 	return carrier_decide(num, n, &ev, d);
 }
 
@@ -351,6 +357,8 @@ static void after_label(struct scan *s, size_t ls, size_t le,
 	char buf[SCAN_TOKEN_MAX + 1];
 	struct carrier_decision d, best;
 	int best_score = -1;
+	const char *named = NULL;
+	size_t named_len = 0;
 
 	while (i < s->len && i - le < SCAN_GAP_MAX && newlines <= 2) {
 		size_t k = separator(t + i, s->len - i, &newlines);
@@ -378,6 +386,13 @@ static void after_label(struct scan *s, size_t ls, size_t le,
 	if (i >= s->len || !is_alnum((unsigned char)t[i]) || newlines > 2)
 		return;
 	start = i;
+	if (kind == LABEL_CARRIER) {
+		named = t + ls;
+		named_len = le - ls;
+	} else {
+		named = named_near(s, ls, start);
+		named_len = named ? strlen(named) : 0;
+	}
 	while (i < s->len && ng < SCAN_GROUPS_MAX && i - start < SCAN_TOKEN_MAX) {
 		while (i < s->len && is_alnum((unsigned char)t[i]))
 			i++;
@@ -399,11 +414,7 @@ static void after_label(struct scan *s, size_t ls, size_t le,
 			continue;
 		memcpy(buf, t + start, n);
 		buf[n] = 0;
-		r = kind == LABEL_CARRIER ?
-			    decide_here(s, buf, n, ls, gend[g - 1], t + ls,
-					le - ls, &d) :
-			    decide_here(s, buf, n, ls, gend[g - 1], NULL, 0,
-					&d);
+		r = decide_here(s, buf, n, named, named_len, &d);
 		if (r < 0 || (kind == LABEL_CARRIER && r != 1))
 			continue;
 		/* Prefer a checked, undisputed number; then one group; then
@@ -463,6 +474,7 @@ static bool maybe_distinct(const char *p, size_t n)
 
 static void unlabelled(struct scan *s, size_t a, size_t b)
 {
+	const char *named;
 	struct carrier_check c;
 	struct carrier_decision d;
 
@@ -471,7 +483,9 @@ static void unlabelled(struct scan *s, size_t a, size_t b)
 	carrier_check(s->text + a, b - a, &c);
 	if (!c.valid || !c.distinctive || decoy_before(s, a))
 		return;
-	if (decide_here(s, s->text + a, b - a, a, b, NULL, 0, &d) >= 0)
+	named = named_near(s, a, b);
+	if (decide_here(s, s->text + a, b - a, named,
+			named ? strlen(named) : 0, &d) >= 0)
 		keep(s, &d, a, "check-digit");
 }
 
