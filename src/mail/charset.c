@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
 #include "mail/mail.h"
 
 /* windows-1252 0x80..0x9f; 0 = undefined (-> U+FFFD). */
@@ -148,6 +149,31 @@ static int from_utf8(const char *in, size_t len, struct buf *out,
 			return r;
 		*bad_r = true;
 		r = put_cp1252(out, p[i]);
+		if (r < 0)
+			return r;
+		i++;
+		run = i;
+	}
+	return append_converted(out, in + run, i - run);
+}
+
+/* UTF-8 in, each invalid byte becomes U+FFFD. */
+static int from_utf8_strict(const char *in, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, run = 0;
+	int r;
+
+	while (i < len) {
+		size_t n = p[i] < 0x80 ? 1 : charset_utf8_seq(p + i, len - i);
+		if (n > 0) {
+			i += n;
+			continue;
+		}
+		r = append_converted(out, in + run, i - run);
+		if (r < 0)
+			return r;
+		r = charset_put_utf8(out, 0xfffd);
 		if (r < 0)
 			return r;
 		i++;
@@ -314,14 +340,36 @@ int charset_to_utf8(const char *charset, const char *in, size_t len,
 		r = from_cp1252(in, len, out);
 		break;
 	default: {
-		iconv_t cd = iconv_open("UTF-8", iconv_name);
+		/* Names are tokens; anything else is not a charset. */
+		bool token = true;
+		for (const char *q = iconv_name; *q && token; q++)
+			token = (*q >= 'a' && *q <= 'z') ||
+				(*q >= '0' && *q <= '9') ||
+				strchr("-_.:()+", *q) || (*q >= 'A' && *q <= 'Z');
+		iconv_t cd = token ? iconv_open("UTF-8", iconv_name)
+				   : (iconv_t)-1;
 		if (cd == (iconv_t)-1) {
 			bad = true;
 			r = from_cp1252(in, len, out);
 			break;
 		}
+		size_t start = out->len;
 		r = from_iconv(cd, in, len, out, &bad);
 		iconv_close(cd);
+		/* glibc's UTF-8 output is not strictly valid for every input
+		 * (a "UTF-8" source lets code points past U+10FFFF through):
+		 * check, and replace what is invalid. */
+		if (out->data && !charset_utf8_valid(out->data + start,
+						     out->len - start)) {
+			char *copy = xstrndup(out->data + start,
+					      out->len - start);
+			size_t n = out->len - start;
+			out->len = start;
+			out->data[start] = '\0';
+			r = from_utf8_strict(copy, n, out);
+			free(copy);
+			bad = true;
+		}
 		break;
 	}
 	}
