@@ -165,7 +165,8 @@ static int scan(const char *path, bool json)
 				json_null());
 			json_object_set_new(o, "candidates",
 					    candidates_json(&d->check));
-			json_object_set_new(o, "how", json_string(found[i].how));
+			json_object_set_new(o, "how",
+					    json_string(found[i].how));
 			json_object_set_new(o, "evidence",
 					    str_or_null(d->evidence));
 			json_object_set_new(o, "reason",

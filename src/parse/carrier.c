@@ -163,7 +163,8 @@ static const struct carrier carriers[C_COUNT] = {
 		"12 digits [0-5]...; 3 letters + 9 digits",
 		"12: Luhn (weak: shared with FedEx 12)", NULL },
 	[C_ROYAL_MAIL] = { "royal_mail", "Royal Mail",
-		"https://www.royalmail.com/track-your-item#/tracking-results/%s",
+		"https://www.royalmail.com/track-your-item#/"
+		"tracking-results/%s",
 		"royalmail.com royalmail.co.uk",
 		"royal mail|royalmail|royal mail tracked|parcelforce",
 		"S10 ..GB", "S10 mod 11", "GB" },
@@ -206,7 +207,8 @@ static const struct carrier carriers[C_COUNT] = {
 		"\xe9\x80\x92\xe5\x9b\x9b\xe6\x96\xb9", /* 递四方 */
 		"4PX + 10-16 digits + optional CN", "none", NULL },
 	[C_SF_EXPRESS] = { "sf_express", "SF Express",
-		"https://www.sf-express.com/we/ow/chn/sc/waybill/waybill-detail/%s",
+		"https://www.sf-express.com/we/ow/chn/sc/waybill/"
+		"waybill-detail/%s",
 		"sf-express.com sf-international.com",
 		"sf express|s.f. express|sf-express|sf international|"
 		"\xe9\xa1\xba\xe4\xb8\xb0", /* 顺丰 */
@@ -291,7 +293,8 @@ static const struct carrier carriers[C_COUNT] = {
 		"correos|correos express|correos de espa\xc3\xb1" "a",
 		"S10 ..ES", "S10 mod 11", "ES" },
 	[C_POSTE_ITALIANE] = { "poste_italiane", "Poste Italiane",
-		"https://www.poste.it/cerca/index.html#/risultati-spedizioni/%s",
+		"https://www.poste.it/cerca/index.html#/"
+		"risultati-spedizioni/%s",
 		"poste.it",
 		"poste italiane|posteitaliane|poste delivery",
 		"S10 ..IT", "S10 mod 11", "IT" },
@@ -311,7 +314,8 @@ static const struct carrier carriers[C_COUNT] = {
 		"austrian post|\xc3\xb6sterreichische post|post.at",
 		"S10 ..AT", "S10 mod 11", "AT" },
 	[C_POSTNORD] = { "postnord", "PostNord",
-		"https://www.postnord.se/en/our-tools/track-and-trace?shipmentId=%s",
+		"https://www.postnord.se/en/our-tools/track-and-trace?"
+		"shipmentId=%s",
 		"postnord.se postnord.dk postnord.com",
 		"postnord|post nord",
 		"S10 ..SE/DK", "S10 mod 11", "SE DK" },
@@ -337,7 +341,8 @@ static const struct carrier carriers[C_COUNT] = {
 		"singapore post|singpost",
 		"S10 ..SG", "S10 mod 11", "SG" },
 	[C_KOREA_POST] = { "korea_post", "Korea Post",
-		"https://service.epost.go.kr/trace.RetrieveEmsRigiTraceList.comm?"
+		"https://service.epost.go.kr/"
+		"trace.RetrieveEmsRigiTraceList.comm?"
 		"POST_CODE=%s",
 		"epost.go.kr",
 		"korea post|epost",
@@ -967,8 +972,9 @@ static enum fit fit_yodel(const char *n, size_t len)
 
 static enum fit fit_postnl(const char *n, size_t len)
 {
-	return len >= 13 && len <= 15 && n[0] == '3' && n[1] == 'S' &&
-			       all_upper(n + 2, 4) && all_digits(n + 6, len - 6) ?
+	if (len < 13 || len > 15 || n[0] != '3' || n[1] != 'S')
+		return FIT_NO;
+	return all_upper(n + 2, 4) && all_digits(n + 6, len - 6) ?
 		       FIT_NOCHECK : FIT_NO;
 }
 
@@ -992,8 +998,9 @@ static enum fit fit_old_dominion(const char *n, size_t len)
 
 static enum fit fit_speedee(const char *n, size_t len)
 {
-	return len == 20 && n[0] == 'S' && n[1] == 'P' && all_digits(n + 2, 18) ?
-		       FIT_NOCHECK : FIT_NO;
+	if (len != 20 || n[0] != 'S' || n[1] != 'P')
+		return FIT_NO;
+	return all_digits(n + 2, 18) ? FIT_NOCHECK : FIT_NO;
 }
 
 static enum fit fit_gofo(const char *n, size_t len)
@@ -1558,7 +1565,8 @@ static int undecided(struct carrier_decision *d, const char *reason)
 /* Does the named carrier fit the number at all (its own formats, or any
  * S10 number when it is a postal operator: the destination's post tracks
  * an incoming S10 item under the same number)? */
-static enum fit named_fit(const struct carrier *c, const struct carrier_check *ch)
+static enum fit named_fit(const struct carrier *c,
+			  const struct carrier_check *ch)
 {
 	return carrier_fit(c, ch->normalized, strlen(ch->normalized));
 }

@@ -393,7 +393,8 @@ static void after_label(struct scan *s, size_t ls, size_t le,
 		named = named_near(s, ls, start);
 		named_len = named ? strlen(named) : 0;
 	}
-	while (i < s->len && ng < SCAN_GROUPS_MAX && i - start < SCAN_TOKEN_MAX) {
+	while (i < s->len && ng < SCAN_GROUPS_MAX &&
+	       i - start < SCAN_TOKEN_MAX) {
 		while (i < s->len && is_alnum((unsigned char)t[i]))
 			i++;
 		if (i - start > SCAN_TOKEN_MAX)
@@ -617,7 +618,8 @@ size_t carrier_scan(const char *text, size_t len, const char *const *links,
 		if (is_alnum(c) && boundary) {
 			size_t j = i;
 
-			while (j < s->len && is_alnum((unsigned char)s->text[j]))
+			while (j < s->len &&
+			       is_alnum((unsigned char)s->text[j]))
 				j++;
 			if (j - i >= 13 && j - i <= 34)
 				unlabelled(s, i, j);
