@@ -134,7 +134,8 @@ static const struct carrier carriers[C_COUNT] = {
 		"track.amazon.com amazonlogistics.com",
 		"amazon logistics|amazon shipping|amzl|amazon|amzl_us|"
 		"amazon transportation services",
-		"TBA/TBC/TBM + 12 digits; A/F/C + 10 digits (international)",
+		"TBA/TBC/TBM + 12 digits; A/F/C + 10 digits (international); "
+		"Q + letter + 10 digits (UK/EU)",
 		"none", NULL },
 	[C_ONTRAC] = { "ontrac", "OnTrac",
 		"https://www.ontrac.com/tracking/?number=%s",
@@ -806,6 +807,17 @@ static enum fit fit_amazon_intl(const char *n, size_t len)
 	return FIT_NOCHECK;
 }
 
+/* Amazon Logistics UK/EU: Q + a letter + 10 digits ("Your item(s) is
+ * (are) being sent by Amazon Logistics. Your tracking number is
+ * QA0881872248", a real amazon.co.uk dispatch mail). No check digit. */
+static enum fit fit_amazon_q(const char *n, size_t len)
+{
+	if (len != 12 || n[0] != 'Q' || n[1] < 'A' || n[1] > 'Z' ||
+	    !all_digits(n + 2, 10))
+		return FIT_NO;
+	return FIT_NOCHECK;
+}
+
 /* -- OnTrac: C/D + 13 digits + check; C counts as 4, D as 5 -- */
 static enum fit fit_ontrac(const char *n, size_t len)
 {
@@ -1043,6 +1055,7 @@ static const struct carrier_format formats[] = {
 	  FMT_CHECK | FMT_DISTINCT },
 	{ C_AMAZON, "TBA", fit_amazon_tba, 0 },
 	{ C_AMAZON, "international", fit_amazon_intl, 0 },
+	{ C_AMAZON, "UK/EU Q", fit_amazon_q, 0 },
 	{ C_ONTRAC, "C/D", fit_ontrac, FMT_CHECK | FMT_DISTINCT },
 	{ C_LASERSHIP, "LaserShip", fit_lasership, 0 },
 	{ C_CANADA_POST, "16", fit_canada_post, FMT_CHECK },

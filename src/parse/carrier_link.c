@@ -133,7 +133,7 @@ static const char *const tracking_keys[] = {
 	"tracking-id", "trackid", "trackcode", "trackingno", "tracking_no",
 	"piececode", "waybill", "waybillno", "mailnolist", "mailnum",
 	"mailno", "parcelnumber", "parcel_number", "parcelno", "parcel",
-	"consignment", "consignmentno", "sendungsnummer", "shipmentid",
+	"consignment", "consignmentno", "sendungsnummer",
 	"tracking_code", "trackingcode", "trackingnumbers[]", "nums",
 	"searchfor", "searchvalue", "itemcode", "objeto", "requestno1",
 	NULL,
@@ -144,7 +144,7 @@ static const char *const carrier_host_keys[] = {
 	"number", "numbers", "num", "id", "code", "pin", "idc", "q",
 	"query", "search", "match", "item", "barcode", "snr", "numer",
 	"reference", "ref", "v", "b", "t", "tn", "billno", "searchid",
-	"trackingid", "consignment", NULL,
+	"trackingid", "consignment", "shipmentid", NULL,
 };
 
 static const char *const carrier_keys[] = {
