@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Decoding runs in a worker process under a CPU limit: a message that
+# outlives it is quarantined (decoder-timeout) and the next file is still
+# processed; ingest keeps the raw message in the quarantine Maildir. The
+# boundary="\"" input that crashes Debian's libetpan 1.9.4 does not crash
+# the trackmail binary (the interposed fix is linked into it).
+. "$(dirname "$0")/lib.sh"
+
+python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: Amazon.com <shipment-tracking@amazon.com>\r\nSubject: Your Amazon.com order #111-1111111-1111111 has shipped\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
+    f.write("<p>Tracking number " * 200000)
+' "$WORK/slow.eml"
+good="$SRC/fixtures/emails/amazon/shipped_ups_gmail.eml"
+TRACKMAIL_WORKER_CPU_MS=1 "$TRACKMAIL" parse --json "$WORK/slow.eml" "$good" > "$WORK/out.jsonl" 2> "$WORK/err"
+rc=$?
+check "parse still exits 0 (rc=$rc)" test "$rc" -eq 0
+check "the slow message is quarantined as decoder-timeout" \
+	grep -q '"file":"'"$WORK"'/slow.eml","outcome":"quarantined".*"reason":"decoder-timeout"' "$WORK/out.jsonl"
+check "the message after it is decided by a fresh worker" \
+	grep -q '"outcome":"shipped"' "$WORK/out.jsonl"
+check "the worker's death is logged" grep -q "event=worker-died" "$WORK/err"
+
+D="$WORK/data"
+TRACKMAIL_WORKER_CPU_MS=1 "$TRACKMAIL" ingest --data-dir "$D" --json "$WORK/slow.eml" > "$WORK/in.json" 2>/dev/null
+check "ingest quarantines it with a row" \
+	test "$(sql "$D/trackmail.db" "SELECT reason FROM quarantine")" = decoder-timeout
+path=$(sql "$D/trackmail.db" "SELECT path FROM quarantine")
+check "and keeps the raw message" grep -q "Tracking number" "$path"
+
+printf 'From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="\\""\r\n\r\n--"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--"--\r\n' > "$WORK/boundary.eml"
+"$TRACKMAIL" parse --json --no-isolate "$WORK/boundary.eml" > "$WORK/b.json" 2>&1
+rc=$?
+check "boundary=\"\\\"\" does not crash even in-process (rc=$rc)" test "$rc" -eq 0
+check "and gets a decision" grep -q '"outcome"' "$WORK/b.json"
+finish
