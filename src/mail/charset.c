@@ -345,7 +345,8 @@ int charset_to_utf8(const char *charset, const char *in, size_t len,
 		for (const char *q = iconv_name; *q && token; q++)
 			token = (*q >= 'a' && *q <= 'z') ||
 				(*q >= '0' && *q <= '9') ||
-				strchr("-_.:()+", *q) || (*q >= 'A' && *q <= 'Z');
+				strchr("-_.:()+", *q) ||
+				(*q >= 'A' && *q <= 'Z');
 		iconv_t cd = token ? iconv_open("UTF-8", iconv_name)
 				   : (iconv_t)-1;
 		if (cd == (iconv_t)-1) {

@@ -611,7 +611,8 @@ char *header_param(const char *value, const char *name, unsigned *defects_r)
 		} else if (len == nlen + 1 && pn[nlen] == '*') {
 			free(ext);
 			ext = v;
-		} else if (pn[nlen] == '*' && isdigit((unsigned char)pn[nlen + 1])) {
+		} else if (pn[nlen] == '*' &&
+			   isdigit((unsigned char)pn[nlen + 1])) {
 			unsigned idx = 0;
 			size_t i = nlen + 1;
 			while (i < len && isdigit((unsigned char)pn[i]) &&
@@ -636,16 +637,16 @@ char *header_param(const char *value, const char *name, unsigned *defects_r)
 	buf_init(&out, LIMIT_HEADER_LINE * 4);
 	if (segs[0].value || ext) {
 		for (size_t i = 0; i < PARAM_SEGMENTS; i++) {
-			const char *v = i == 0 && !segs[0].value ? ext
-								 : segs[i].value;
-			bool x = i == 0 && !segs[0].value ? true
-							  : segs[i].extended;
+			bool only_ext = i == 0 && !segs[0].value;
+			const char *v = only_ext ? ext : segs[i].value;
+			bool x = only_ext ? true : segs[i].extended;
 			if (v == NULL)
 				break;
 			if (x && i == 0) {
 				/* charset'language'text */
 				const char *q1 = strchr(v, '\'');
-				const char *q2 = q1 ? strchr(q1 + 1, '\'') : NULL;
+				const char *q2 =
+					q1 ? strchr(q1 + 1, '\'') : NULL;
 				if (q1 && q2) {
 					size_t cl = (size_t)(q1 - v);
 					if (cl >= sizeof(cs))

@@ -115,10 +115,18 @@ static void content_type_str(const struct mailmime_content *ct, char *out,
 		if (t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
 		    t->tp_data.tp_discrete_type) {
 			switch (t->tp_data.tp_discrete_type->dt_type) {
-			case MAILMIME_DISCRETE_TYPE_TEXT: type = "text"; break;
-			case MAILMIME_DISCRETE_TYPE_IMAGE: type = "image"; break;
-			case MAILMIME_DISCRETE_TYPE_AUDIO: type = "audio"; break;
-			case MAILMIME_DISCRETE_TYPE_VIDEO: type = "video"; break;
+			case MAILMIME_DISCRETE_TYPE_TEXT:
+				type = "text";
+				break;
+			case MAILMIME_DISCRETE_TYPE_IMAGE:
+				type = "image";
+				break;
+			case MAILMIME_DISCRETE_TYPE_AUDIO:
+				type = "audio";
+				break;
+			case MAILMIME_DISCRETE_TYPE_VIDEO:
+				type = "video";
+				break;
 			case MAILMIME_DISCRETE_TYPE_APPLICATION:
 				type = "application";
 				break;
@@ -679,9 +687,8 @@ int mail_decode(const char *raw, size_t len, struct decoded_message **msg_r,
 		return -EFBIG;
 	}
 	size_t nonblank = 0;
-	while (nonblank < len && (raw[nonblank] == ' ' ||
-				  raw[nonblank] == '\t' ||
-				  raw[nonblank] == '\r' || raw[nonblank] == '\n'))
+	while (nonblank < len && strchr(" \t\r\n", raw[nonblank]) &&
+	       raw[nonblank] != '\0')
 		nonblank++;
 	if (nonblank == len) {
 		*reason_r = "empty-message";
@@ -742,9 +749,9 @@ int mail_decode(const char *raw, size_t len, struct decoded_message **msg_r,
 	if (mailmime_parse(parse_buf, parse_len, &idx, &root) ==
 		    MAILIMF_NO_ERROR &&
 	    root != NULL) {
-		struct mailmime *body = root->mm_type == MAILMIME_MESSAGE
-						? root->mm_data.mm_message.mm_msg_mime
-						: root;
+		struct mailmime *body = root;
+		if (root->mm_type == MAILMIME_MESSAGE)
+			body = root->mm_data.mm_message.mm_msg_mime;
 		r = body ? walk(&w, body, 0) : 0;
 		mailmime_free(root);
 	} else {

@@ -135,10 +135,11 @@ int prescan_check(const char *raw, size_t len, unsigned max_depth,
 		if (!blank)
 			s.last_content = pos;
 		if (n > 13 && strncasecmp(line, "content-type", 12) == 0) {
-			/* Unfold the value over continuation lines (bounded). */
+			/* Unfold the value over continuation lines. */
 			size_t vend = n;
 			size_t p2 = next;
-			while (p2 < len && (raw[p2] == ' ' || raw[p2] == '\t') &&
+			while (p2 < len &&
+			       (raw[p2] == ' ' || raw[p2] == '\t') &&
 			       p2 - pos < 8192) {
 				const char *nl2 = memchr(raw + p2, '\n',
 							 len - p2);

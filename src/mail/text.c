@@ -62,8 +62,9 @@ int text_clean(const char *in, size_t len, struct buf *out)
 		unsigned char c = p[i];
 		size_t n;
 		if (c == '\r' || c == '\n') {
-			i += (c == '\r' && i + 1 < len && p[i + 1] == '\n') ? 2
-									     : 1;
+			bool crlf = c == '\r' && i + 1 < len &&
+				    p[i + 1] == '\n';
+			i += crlf ? 2 : 1;
 			/* Trim trailing blanks of the line. */
 			while (out->len > line_start &&
 			       (out->data[out->len - 1] == ' ' ||
@@ -198,7 +199,8 @@ void text_find_urls(struct decoded_message *msg, const char *s, size_t len)
 			scheme = 8;
 		else if (k + 7 <= len && strncasecmp(h, "http://", 7) == 0)
 			scheme = 7;
-		if (scheme == 0 || (k > 0 && isalnum((unsigned char)s[k - 1]))) {
+		if (scheme == 0 ||
+		    (k > 0 && isalnum((unsigned char)s[k - 1]))) {
 			i = k + 4;
 			continue;
 		}

@@ -122,7 +122,8 @@ static int golden(const char *dir, bool update)
 		if (update) {
 			r = r < 0 ? r : util_write_file_durable(exp, o.data,
 								 o.len);
-			printf("%s %zu - %s (written)\n", r < 0 ? "not ok" : "ok",
+			printf("%s %zu - %s (written)\n",
+			       r < 0 ? "not ok" : "ok",
 			       i + 1, names[i]);
 			failed += r < 0;
 		} else {

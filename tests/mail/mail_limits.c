@@ -262,7 +262,8 @@ static void qp_overread(void **state)
 
 	buf_init(&b, 4096);
 	buf_append_str(&b, "Content-Type: text/plain\n"
-			   "Content-Transfer-Encoding: quoted-printable\n\nab=4");
+			   "Content-Transfer-Encoding: quoted-printable\n"
+			   "\nab=4");
 	assert_null(decode_reason(&b, &m));
 	mail_free(&m);
 	buf_free(&b);

@@ -104,10 +104,11 @@ static void check_order_numbers(const char *file, const char *subject,
 		for (size_t i = 0; i < m->n_links && !ok; i++)
 			ok = strstr(m->links[i].url, tok) != NULL;
 		if (!ok && !in_raw_body(raw, len, tok)) {
-			char *why = xasprintf("SKIP %s is not in the body", tok);
+			char *why = xasprintf("SKIP %s is not in the body",
+					      tok);
 			n_test++;
-			printf("ok %d - %s: subject order number # %s\n", n_test,
-			       file, why);
+			printf("ok %d - %s: subject order number # %s\n",
+			       n_test, file, why);
 			free(why);
 		} else {
 			result(ok, file, "subject order number in text", tok);
