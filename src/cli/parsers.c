@@ -21,7 +21,7 @@ static const char usage[] =
 	"usage: trackmail parsers list [--json]\n"
 	"       trackmail parsers test [--fixtures DIR] [--verbose] [ID...]\n"
 	"       trackmail parsers check FILE...\n"
-	"       trackmail parsers table [--check README]\n"
+	"       trackmail parsers table [--fixtures DIR] [--check README]\n"
 	"       trackmail parsers stats [--days N] [--data-dir DIR]\n"
 	"\n"
 	"list   the loaded parsers: id, kind, countries, events, tracking\n"
@@ -260,30 +260,63 @@ static int cmd_test(const struct cli_common *c, const char *fixtures,
 							  : EXIT_DONE;
 }
 
-static void table(const struct parser_set *set, struct buf *out)
+/* "yes" when at least one fixture of the parser follows a real mail or a
+ * public source, "no" when every fixture says UNVERIFIED (its format is
+ * our guess), "-" without fixtures. */
+static const char *verified(const char *fixtures, const char *id)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/%s", fixtures, id);
+	DIR *d = opendir(dir);
+	if (!d)
+		return "-";
+	int real = 0, guessed = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, de->d_name);
+		json_t *j = json_load_file(path, 0, NULL);
+		const char *m = json_string_value(json_object_get(j, "modelled_on"));
+		if (m && strncmp(m, "UNVERIFIED", 10) == 0)
+			guessed++;
+		else if (m)
+			real++;
+		json_decref(j);
+	}
+	closedir(d);
+	return real ? "yes" : guessed ? "no" : "-";
+}
+
+static void table(const struct parser_set *set, const char *fixtures,
+		  struct buf *out)
 {
 	buf_append_str(out, "| supplier | name | countries | events | "
-			    "tracking automation |\n"
-			    "|---|---|---|---|---|\n");
+			    "tracking automation | real format verified |\n"
+			    "|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < parser_set_count(set); i++) {
 		const struct parser *p = parser_set_at(set, i);
 		if (parser_kind(p) != PARSER_SUPPLIER)
 			continue;
-		buf_printf(out, "| `%s` | %s | %s | %s | %s |\n", parser_id(p),
-			   parser_name(p), parser_countries(p),
+		buf_printf(out, "| `%s` | %s | %s | %s | %s | %s |\n",
+			   parser_id(p), parser_name(p), parser_countries(p),
 			   parser_events(p),
-			   parser_tracking_automation(p) ? "yes" : "no");
+			   parser_tracking_automation(p) ? "yes" : "no",
+			   verified(fixtures, parser_id(p)));
 	}
 }
 
-static int cmd_table(const struct cli_common *c, const char *readme)
+static int cmd_table(const struct cli_common *c, const char *fixtures,
+		     const char *readme)
 {
 	struct parser_set *set = NULL;
 	if (cli_load_parsers(c, &set) < 0)
 		return EXIT_CANNOT_START;
+	_cleanup_free_ char *dflt = xasprintf("%s/../fixtures/emails",
+					      c->parsers_dir);
 	struct buf t;
 	buf_init(&t, 1024 * 1024);
-	table(set, &t);
+	table(set, fixtures ? fixtures : dflt, &t);
 	parser_set_free(&set);
 	if (!readme) {
 		fputs(buf_cstr(&t), stdout);
@@ -400,7 +433,7 @@ int cli_parsers(int argc, char **argv)
 	if (strcmp(verb, "test") == 0)
 		return cmd_test(&common, fixtures, verbose, rest, n_rest);
 	if (strcmp(verb, "table") == 0 && n_rest == 0)
-		return cmd_table(&common, readme);
+		return cmd_table(&common, fixtures, readme);
 	if (strcmp(verb, "check") == 0 && n_rest > 0) {
 		struct parser_set *set = parser_set_new();
 		struct buf errors;

@@ -317,8 +317,7 @@ static void load_events(struct loader *ld, struct parser *p, yaml_node_t *n)
 	size_t count = (size_t)(n->data.sequence.items.top -
 				n->data.sequence.items.start);
 	p->events = xcalloc(count + 1, sizeof(*p->events));
-	struct buf names;
-	buf_init(&names, 4096);
+	unsigned seen = 0;
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
 		yaml_node_t *item = node_at(ld, *it);
@@ -352,11 +351,16 @@ static void load_events(struct loader *ld, struct parser *p, yaml_node_t *n)
 		if (e->subject.n == 0 && e->body.n == 0)
 			load_error(ld, item, "event '%s' needs a subject or "
 				   "body pattern", name);
-		if (!strstr(buf_cstr(&names), name)) {
-			buf_printf(&names, "%s%s", names.len ? "," : "", name);
-		}
+		seen |= 1u << e->event;
 		p->n_events++;
 	}
+	/* Listed in the one canonical order, for tables and docs. */
+	struct buf names;
+	buf_init(&names, 4096);
+	for (int ev = EVENT_SHIPPED; ev <= EVENT_OTHER; ev++)
+		if (seen & (1u << ev))
+			buf_printf(&names, "%s%s", names.len ? ", " : "",
+				   parse_event_name((enum parse_event)ev));
 	p->events_text = buf_steal(&names);
 }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages trackmail needs to build, run and test.
+# Runs apt-get only when something is missing, so a second run costs
+# nothing. Uses sudo when not root.
+set -eu
+packages=(
+	build-essential pkg-config meson ninja-build
+	libetpan-dev libpcre2-dev libcurl4-gnutls-dev libsqlite3-dev
+	libgnutls28-dev libevent-dev libjansson-dev libxml2-dev libyaml-dev
+	libcmocka-dev ca-certificates
+	# tests: the sqlite3 CLI reads the database, python3 checks JSON,
+	# clang + libFuzzer for the fuzz smoke run
+	sqlite3 python3 clang libclang-rt-14-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
