@@ -855,7 +855,9 @@ void parser_run(const struct parser_set *set, struct parser_matcher *m,
 		explain(&run, "no parser takes this mail: fallback detection");
 		run_fallback(&run);
 	}
-	if (run.regex_failed && r->outcome != OUTCOME_QUARANTINED)
+	/* A rule cut short by its limit may have hidden the right parser or
+	 * a number: no decision from a partial match. */
+	if (run.regex_failed)
 		quarantine(r, "regex-limit",
 			   xstrdup("a parser rule stopped at its match limit; "
 				   "the result may be incomplete"));
