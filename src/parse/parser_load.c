@@ -183,8 +183,12 @@ static void compile_rule(struct loader *ld, yaml_node_t *node,
 	int err;
 	PCRE2_SIZE erroff;
 	uint32_t opts = PCRE2_UTF | PCRE2_MULTILINE | PCRE2_NEVER_BACKSLASH_C;
+	/* match and events rules read words in every language: with UCP,
+	 * \b and \w know that "é" is a letter ("Commandé :"). extract rules
+	 * stay ASCII so \d never takes another script's digits for a
+	 * tracking number (LIBRARIES.md 3). */
 	if (caseless)
-		opts |= PCRE2_CASELESS;
+		opts |= PCRE2_CASELESS | PCRE2_UCP;
 	r->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 				opts, &err, &erroff, ld->cctx);
 	if (!r->code) {
