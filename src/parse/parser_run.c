@@ -20,6 +20,7 @@
 
 #include "core/limits.h"
 #include "core/util.h"
+#include "parse/schema_org.h"
 
 #define MATCH_OVECTOR_PAIRS 64
 #define EXPLAIN_TEXT_MAX 80
@@ -551,6 +552,24 @@ static void extract_links(struct run *run, const struct parser *p,
 	}
 }
 
+/* schema.org ParcelDelivery markup: the number with the carrier the markup
+ * names (still checked like any other number). */
+static void extract_schema_org(struct run *run, const char *order,
+			       struct found_list *fl)
+{
+	struct schema_parcel parcels[8];
+	size_t n = schema_org_parcels(run->msg, parcels, 8);
+	for (size_t i = 0; i < n; i++) {
+		explain(run, "  schema.org ParcelDelivery gives tracking %s "
+			"(%s)", parcels[i].number,
+			parcels[i].carrier[0] ? parcels[i].carrier : "no carrier");
+		add_found(fl, parcels[i].number, strlen(parcels[i].number),
+			  parcels[i].order[0] ? parcels[i].order : order, NULL,
+			  parcels[i].carrier[0] ? parcels[i].carrier : NULL,
+			  strlen(parcels[i].carrier), false);
+	}
+}
+
 static void keep_tracking_link(struct run *run, const struct parser *p)
 {
 	const struct decoded_message *msg = run->msg;
@@ -701,6 +720,7 @@ static void run_supplier(struct run *run, const struct parser *p)
 		extract_tracking(run, p, msg->text, msg->text_len, order,
 				 mail_carrier, mail_carrier_len, fl);
 		extract_links(run, p, order, fl);
+		extract_schema_org(run, order, fl);
 	} else {
 		explain(run, "  event %s carries no tracking number: numbers "
 			"not extracted", parse_event_name(r->event));
@@ -752,10 +772,15 @@ static void run_carrier_mail(struct run *run, const struct parser *p)
 		};
 		struct carrier_decision d;
 		int rc = carrier_decide(f->number, strlen(f->number), &ev, &d);
+		if (rc < 0) {
+			/* A placeholder or reference, not a number. */
+			explain(run, "  %s rejected (%s)", f->number,
+				d.reason ? d.reason : "invalid");
+			free(f->order);
+			continue;
+		}
 		explain(run, "  notice about %s (%s)", f->number,
 			rc == 1 ? carrier_id(d.carrier) : "carrier unsure");
-		if (rc < 0)
-			continue; /* a placeholder or reference, not a number */
 		struct notice *n = &r->notices[r->n_notices++];
 		snprintf(n->number, sizeof(n->number), "%s", f->number);
 		n->carrier_id = rc == 1 ? carrier_id(d.carrier) : NULL;
@@ -777,7 +802,31 @@ static void run_fallback(struct run *run)
 				found, 16);
 	free(links);
 	explain(run, "fallback scan: %zu candidate numbers", n);
-	r->shipments = xcalloc(n + 1, sizeof(*r->shipments));
+	struct schema_parcel parcels[8];
+	size_t np = schema_org_parcels(msg, parcels, 8);
+	r->shipments = xcalloc(n + np + 1, sizeof(*r->shipments));
+	for (size_t i = 0; i < np; i++) {
+		struct carrier_evidence ev = {
+			.named = parcels[i].carrier[0] ? parcels[i].carrier
+						       : NULL,
+			.named_len = strlen(parcels[i].carrier),
+		};
+		struct carrier_decision d;
+		int rc = carrier_decide(parcels[i].number,
+					strlen(parcels[i].number), &ev, &d);
+		explain(run, "  schema.org ParcelDelivery %s: %s",
+			parcels[i].number,
+			rc == 1 ? carrier_id(d.carrier)
+				: (d.reason ? d.reason : "invalid"));
+		if (rc != 1)
+			continue;
+		struct shipment *s = &r->shipments[r->n_shipments++];
+		s->decision = d;
+		s->carrier_id = carrier_id(d.carrier);
+		s->order = parcels[i].order[0] ? xstrdup(parcels[i].order)
+					       : NULL;
+		s->rule = "schema.org";
+	}
 	const struct carrier_found *ambiguous = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct carrier_decision *d = &found[i].decision;
@@ -790,6 +839,12 @@ static void run_fallback(struct run *run)
 				ambiguous = &found[i];
 			continue;
 		}
+		bool dup = false;
+		for (size_t k = 0; k < r->n_shipments; k++)
+			dup |= strcmp(r->shipments[k].decision.check.normalized,
+				      d->check.normalized) == 0;
+		if (dup)
+			continue;
 		struct shipment *s = &r->shipments[r->n_shipments++];
 		s->decision = *d;
 		s->carrier_id = carrier_id(d->carrier);
