@@ -60,6 +60,7 @@ enum carrier_index {
 	C_CORREIOS,
 	C_NZ_POST,
 	C_ISRAEL_POST,
+	C_INPOST,
 	C_UPU,
 	C_COUNT
 };
@@ -220,7 +221,8 @@ static const struct carrier carriers[C_COUNT] = {
 		"dpd.at dpd.be dpd.ie dpd.pl",
 		"dpd|dpd local|dpd uk|dpd predict",
 		"14 digits + check char; 28 (ZIP 7 + 14 + service 3 + "
-		"country 3 + check char); 14 digits alone",
+		"country 3 + check char); 14 digits alone; 13 digits + U "
+		"(DPD Polska waybill)",
 		"ISO 7064 mod 37,36", NULL },
 	[C_GLS] = { "gls", "GLS",
 		"https://gls-group.com/GROUP/en/parcel-tracking?match=%s",
@@ -232,7 +234,7 @@ static const struct carrier carriers[C_COUNT] = {
 		"https://www.evri.com/track/parcel/%s",
 		"evri.com myhermes.co.uk hermes-europe.co.uk",
 		"evri|hermes|myhermes|hermes uk",
-		"H + 15 alnum", "none", NULL },
+		"H + 15 alnum; 16 digits (older Hermes UK)", "none", NULL },
 	[C_YODEL] = { "yodel", "Yodel",
 		"https://www.yodel.co.uk/tracking/%s",
 		"yodel.co.uk",
@@ -369,6 +371,11 @@ static const struct carrier carriers[C_COUNT] = {
 		"israelpost.co.il",
 		"israel post|doar israel",
 		"S10 ..IL", "S10 mod 11", "IL" },
+	[C_INPOST] = { "inpost", "InPost",
+		"https://inpost.pl/sledzenie-przesylek?number=%s",
+		"inpost.pl inpost.co.uk inpost.eu inpost.it",
+		"inpost|paczkomat|paczkomaty|inpost uk",
+		"24 digits", "none", NULL },
 	[C_UPU] = { "upu", "Postal service (UPU S10)",
 		S10_URL_17TRACK,
 		"",
@@ -972,6 +979,30 @@ static enum fit fit_evri(const char *n, size_t len)
 		       FIT_NOCHECK : FIT_NO;
 }
 
+/* Hermes UK (now Evri) also used 16-digit numbers ("Tracking Number
+ * 8888297016898882" in a real myhermes.co.uk mail). No check digit. */
+static enum fit fit_evri_digits(const char *n, size_t len)
+{
+	return len == 16 && all_digits(n, 16) && !all_zero(n, 16) ?
+		       FIT_NOCHECK : FIT_NO;
+}
+
+/* DPD Polska waybills: 13 digits and a letter, e.g. "...451U" (a real
+ * dpd.com.pl notice). No check digit known. */
+static enum fit fit_dpd_pl(const char *n, size_t len)
+{
+	return len == 14 && all_digits(n, 13) && n[13] >= 'A' &&
+			       n[13] <= 'Z' && !all_zero(n, 13) ?
+		       FIT_NOCHECK : FIT_NO;
+}
+
+/* InPost parcel numbers: 24 digits, no check digit published. */
+static enum fit fit_inpost(const char *n, size_t len)
+{
+	return len == 24 && all_digits(n, 24) && !all_zero(n, 24) ?
+		       FIT_NOCHECK : FIT_NO;
+}
+
 static enum fit fit_yodel(const char *n, size_t len)
 {
 	if (len == 18 && n[0] == 'J' && n[1] == 'D' && all_digits(n + 2, 16))
@@ -1070,6 +1101,9 @@ static const struct carrier_format formats[] = {
 	{ C_DPD, "14", fit_digits14, 0 },
 	{ C_GLS, "11", fit_gls, 0 },
 	{ C_EVRI, "H", fit_evri, 0 },
+	{ C_EVRI, "16 digits", fit_evri_digits, 0 },
+	{ C_DPD, "Polska", fit_dpd_pl, 0 },
+	{ C_INPOST, "24 digits", fit_inpost, 0 },
 	{ C_YODEL, "JD", fit_yodel, 0 },
 	{ C_POSTNL, "3S", fit_postnl, 0 },
 	{ C_CANPAR, "22", fit_canpar, 0 },
