@@ -297,10 +297,6 @@ static int run(int argc, char **argv, bool ingest)
 
 	struct worker_limits lim;
 	worker_default_limits(&lim);
-	const char *cpu = getenv("TRACKMAIL_WORKER_CPU_MS");
-	long v;
-	if (cpu && util_parse_long(cpu, 1, 3600000, &v) == 0)
-		lim.cpu_ms = (unsigned)v;
 	static const struct worker_ops ops = {
 		.process = process_one,
 		.crashed = crashed_one,

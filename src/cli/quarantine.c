@@ -16,6 +16,7 @@
 #include "core/limits.h"
 #include "core/util.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/worker.h"
 
 static const char usage[] =
 	"usage: trackmail quarantine list [--all] [--json]\n"
@@ -94,7 +95,8 @@ static int parse_id(const char *s, int64_t *id)
 }
 
 struct retry_ctx {
-	struct store *store;
+	const struct cli_common *common;
+	struct store *store; /* opened in the worker child */
 	struct pipeline pl;
 	int64_t *ids;
 	size_t n_ids;
@@ -174,6 +176,32 @@ static int retry_one(struct retry_ctx *ctx, int64_t id)
 	free(raw);
 	store_quarantine_clear(&q);
 	return rc;
+}
+
+static int retry_in_worker(size_t i, void *vctx)
+{
+	struct retry_ctx *ctx = vctx;
+	if (!ctx->store && cli_open_store(ctx->common, &ctx->store) < 0)
+		return EXIT_SOME_FAILED;
+	int r = retry_one(ctx, ctx->ids[i]);
+	fflush(stdout);
+	return r;
+}
+
+static int retry_crashed(size_t i, const char *why, bool timeout, void *vctx)
+{
+	struct retry_ctx *ctx = vctx;
+	printf("%lld: still quarantined: the decoder worker died on it "
+	       "(%s%s)\n", (long long)ctx->ids[i], why,
+	       timeout ? ", timeout" : "");
+	fflush(stdout);
+	return EXIT_DONE;
+}
+
+static void retry_done(void *vctx)
+{
+	struct retry_ctx *ctx = vctx;
+	store_close(&ctx->store);
 }
 
 int cli_quarantine(int argc, char **argv)
@@ -276,7 +304,10 @@ int cli_quarantine(int argc, char **argv)
 			store_quarantine_clear(&q);
 		}
 	} else {
-		struct retry_ctx ctx = { .store = store };
+		/* Retry decodes the message again: like ingest, in a worker
+		 * child, so a message that crashes the decoder stays in the
+		 * quarantine instead of taking the command down. */
+		struct retry_ctx ctx = { .common = &common };
 		struct parser_set *set = NULL;
 		if (cli_load_parsers(&common, &set) < 0) {
 			store_close(&store);
@@ -291,11 +322,16 @@ int cli_quarantine(int argc, char **argv)
 		else
 			collect_open(&(struct store_quarantine){ .id = id },
 				     &ctx);
-		for (size_t i = 0; i < ctx.n_ids; i++) {
-			int r = retry_one(&ctx, ctx.ids[i]);
-			if (r > rc)
-				rc = r;
-		}
+		store_close(&store);
+		static const struct worker_ops ops = {
+			.process = retry_in_worker,
+			.crashed = retry_crashed,
+			.child_done = retry_done,
+		};
+		struct worker_limits lim;
+		worker_default_limits(&lim);
+		int r = worker_run(ctx.n_ids, &ops, &ctx, &lim, true);
+		rc = r < 0 ? EXIT_CANNOT_START : r;
 		free(ctx.ids);
 		parser_matcher_free(&ctx.pl.matcher);
 		parser_set_free(&set);

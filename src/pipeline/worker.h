@@ -33,7 +33,8 @@ struct worker_ops {
 	void (*child_done)(void *ctx);
 };
 
-/* Default limits from core/limits.h, with the memory limit dropped when
+/* Default limits from core/limits.h, the CPU time overridden by
+ * $TRACKMAIL_WORKER_CPU_MS (milliseconds), the memory limit dropped when
  * built with AddressSanitizer (it reserves terabytes of address space). */
 void worker_default_limits(struct worker_limits *lim);
 

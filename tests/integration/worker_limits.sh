@@ -28,6 +28,11 @@ check "ingest quarantines it with a row" \
 	test "$(sql "$D/trackmail.db" "SELECT reason FROM quarantine")" = decoder-timeout
 path=$(sql "$D/trackmail.db" "SELECT path FROM quarantine")
 check "and keeps the raw message" grep -q "Tracking number" "$path"
+TRACKMAIL_WORKER_CPU_MS=1 "$TRACKMAIL" quarantine retry 1 --data-dir "$D" > "$WORK/retry.txt" 2>/dev/null
+rc=$?
+check "retrying it dies in the worker, not in the command (rc=$rc)" test "$rc" -eq 0
+check "and the entry stays quarantined" grep -q "^1: still quarantined" "$WORK/retry.txt"
+check "still open in the database" test "$(sql "$D/trackmail.db" "SELECT state FROM quarantine")" = open
 
 printf 'From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="\\""\r\n\r\n--"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--"--\r\n' > "$WORK/boundary.eml"
 "$TRACKMAIL" parse --json --no-isolate "$WORK/boundary.eml" > "$WORK/b.json" 2>&1
