@@ -56,6 +56,7 @@ int cli_accounts(int argc, char **argv)
 	enum { OPT_DATA_DIR = 256, OPT_ALLOW, OPT_DOMAIN };
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "config", required_argument, NULL, 'C' },
 		{ "allow-sender", required_argument, NULL, OPT_ALLOW },
 		{ "domain", required_argument, NULL, OPT_DOMAIN },
 		{ "json", no_argument, NULL, 'j' },
@@ -65,7 +66,7 @@ int cli_accounts(int argc, char **argv)
 	struct cli_common common = { 0 };
 	const char *allow[64];
 	size_t n_allow = 0;
-	struct list_ctx lctx = { .domain = getenv("TRACKMAIL_DOMAIN") };
+	struct list_ctx lctx = { 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -81,10 +82,13 @@ int cli_accounts(int argc, char **argv)
 			allow[n_allow++] = optarg;
 			break;
 		case OPT_DOMAIN:
-			lctx.domain = optarg;
+			common.domain = optarg;
 			break;
 		case 'j':
 			lctx.json = true;
+			break;
+		case 'C':
+			common.config_path = optarg;
 			break;
 		case 'h':
 			cli_usage(usage, false);
@@ -94,8 +98,6 @@ int cli_accounts(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!lctx.domain || !*lctx.domain)
-		lctx.domain = "localhost";
 	const char *verb = optind < argc ? argv[optind] : NULL;
 	bool add = verb && strcmp(verb, "add") == 0;
 	bool list = verb && strcmp(verb, "list") == 0;
@@ -104,7 +106,9 @@ int cli_accounts(int argc, char **argv)
 		cli_usage(usage, true);
 		return EXIT_USAGE;
 	}
-	cli_common_defaults(&common);
+	if (cli_common_defaults(&common) != 0)
+		return EXIT_USAGE;
+	lctx.domain = common.domain;
 	struct store *store = NULL;
 	if (cli_open_store(&common, &store) < 0)
 		return EXIT_CANNOT_START;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/config.h"
 #include "parse/parser.h"
 #include "store/store.h"
 
@@ -22,16 +23,25 @@ enum {
 	EXIT_CANNOT_START = 3,
 };
 
-/* Long options every command accepts, with their values. */
+/* What every command shares. Set the option fields from getopt, then call
+ * cli_common_defaults(): it builds cfg from the built-in defaults, the
+ * config file (--config or $TRACKMAIL_CONFIG), the environment and the
+ * options, in that order, and points data_dir and parsers_dir at the
+ * result. */
 struct cli_common {
-	const char *data_dir;    /* --data-dir, $TRACKMAIL_DATA_DIR, default */
-	const char *parsers_dir; /* --parsers, $TRACKMAIL_PARSERS_DIR, ... */
+	const char *config_path; /* --config */
+	const char *data_dir;    /* --data-dir, then the effective value */
+	const char *parsers_dir; /* --parsers, then the effective value */
+	const char *domain;      /* --domain */
 	bool json;
 	bool quiet;
+	/* The loaded settings: immutable once loaded, alive until exit (one
+	 * of the two globals STYLE.md allows). */
+	const struct config *cfg;
 };
 
-/* Fills in the defaults for what options did not set. */
-void cli_common_defaults(struct cli_common *c);
+/* Returns 0, or EXIT_USAGE after printing config errors (file:line). */
+int cli_common_defaults(struct cli_common *c);
 
 /* Loads the parser directory; prints broken files to stderr (they are
  * skipped). Returns 0, or -errno when the directory is unusable. */
@@ -60,5 +70,6 @@ int cli_ingest(int argc, char **argv);
 int cli_accounts(int argc, char **argv);
 int cli_quarantine(int argc, char **argv);
 int cli_parsers(int argc, char **argv);
+int cli_config(int argc, char **argv);
 
 #endif

@@ -8,28 +8,63 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/log.h"
 #include "core/util.h"
 
 #ifndef TRACKMAIL_PARSERS_INSTALL_DIR
 #define TRACKMAIL_PARSERS_INSTALL_DIR "/usr/local/share/trackmail/parsers"
 #endif
 
-void cli_common_defaults(struct cli_common *c)
+static struct config loaded_config;
+
+int cli_common_defaults(struct cli_common *c)
 {
-	if (!c->data_dir)
-		c->data_dir = getenv("TRACKMAIL_DATA_DIR");
-	if (!c->data_dir || !*c->data_dir)
-		c->data_dir = "./trackmail-data";
-	if (!c->parsers_dir)
-		c->parsers_dir = getenv("TRACKMAIL_PARSERS_DIR");
-	if (!c->parsers_dir || !*c->parsers_dir) {
+	struct buf errors;
+	buf_init(&errors, 65536);
+	config_free(&loaded_config);
+	config_init(&loaded_config);
+	struct config *cfg = &loaded_config;
+	c->cfg = cfg;
+	const char *path = c->config_path ? c->config_path
+					  : getenv("TRACKMAIL_CONFIG");
+	int r = 0;
+	if (path && *path)
+		r |= config_load_file(cfg, path, &errors);
+	r |= config_load_env(cfg, &errors);
+	if (c->data_dir)
+		r |= config_set(cfg, "data_dir", c->data_dir,
+				"option --data-dir", &errors);
+	if (c->parsers_dir)
+		r |= config_set(cfg, "parsers_dir", c->parsers_dir,
+				"option --parsers", &errors);
+	if (c->domain)
+		r |= config_set(cfg, "domain", c->domain,
+				"option --domain", &errors);
+	if (r) {
+		fprintf(stderr, "%s", buf_cstr(&errors));
+		buf_free(&errors);
+		return EXIT_USAGE;
+	}
+	buf_free(&errors);
+	c->data_dir = cfg->data_dir;
+	c->domain = cfg->domain;
+	c->parsers_dir = cfg->parsers_dir;
+	if (!*c->parsers_dir) {
 		struct stat st;
 		if (stat("parsers", &st) == 0 && S_ISDIR(st.st_mode))
 			c->parsers_dir = "parsers";
 		else
 			c->parsers_dir = TRACKMAIL_PARSERS_INSTALL_DIR;
 	}
+	static const char *const levels[] = { "debug", "info", "warn",
+					       "error" };
+	for (int i = 0; i < 4; i++)
+		if (strcmp(cfg->log_level, levels[i]) == 0)
+			log_set_level((enum log_level)i);
+	return 0;
 }
+
+
 
 int cli_load_parsers(const struct cli_common *c, struct parser_set **set_r)
 {

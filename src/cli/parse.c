@@ -206,6 +206,7 @@ static int run(int argc, char **argv, bool ingest)
 		{ "explain", no_argument, NULL, 'e' },
 		{ "parsers", required_argument, NULL, OPT_PARSERS },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "config", required_argument, NULL, 'C' },
 		{ "account", required_argument, NULL, OPT_ACCOUNT },
 		{ "no-isolate", no_argument, NULL, OPT_NO_ISOLATE },
 		{ "help", no_argument, NULL, 'h' },
@@ -239,6 +240,9 @@ static int run(int argc, char **argv, bool ingest)
 		case OPT_NO_ISOLATE:
 			isolate = false;
 			break;
+		case 'C':
+			ctx.common.config_path = optarg;
+			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
@@ -250,7 +254,8 @@ static int run(int argc, char **argv, bool ingest)
 		fprintf(stderr, "trackmail: %s: no PATH given\n", argv[0]);
 		goto bad;
 	}
-	cli_common_defaults(&ctx.common);
+	if (cli_common_defaults(&ctx.common) != 0)
+		return EXIT_USAGE;
 	ctx.pl.data_dir = ctx.common.data_dir;
 
 	struct parser_set *set = NULL;
@@ -297,6 +302,7 @@ static int run(int argc, char **argv, bool ingest)
 
 	struct worker_limits lim;
 	worker_default_limits(&lim);
+	lim.cpu_ms = (unsigned)ctx.common.cfg->worker_cpu_ms;
 	static const struct worker_ops ops = {
 		.process = process_one,
 		.crashed = crashed_one,

@@ -377,6 +377,7 @@ int cli_parsers(int argc, char **argv)
 		{ "check", required_argument, NULL, OPT_CHECK },
 		{ "days", required_argument, NULL, OPT_DAYS },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "config", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -414,6 +415,9 @@ int cli_parsers(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'C':
+			common.config_path = optarg;
+			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
@@ -427,7 +431,8 @@ int cli_parsers(int argc, char **argv)
 		cli_usage(usage, true);
 		return EXIT_USAGE;
 	}
-	cli_common_defaults(&common);
+	if (cli_common_defaults(&common) != 0)
+		return EXIT_USAGE;
 	char **rest = argv + optind + 1;
 	size_t n_rest = (size_t)(argc - optind - 1);
 	if (strcmp(verb, "test") == 0)

@@ -209,6 +209,7 @@ int cli_quarantine(int argc, char **argv)
 	enum { OPT_DATA_DIR = 256, OPT_PARSERS, OPT_ALL };
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "config", required_argument, NULL, 'C' },
 		{ "parsers", required_argument, NULL, OPT_PARSERS },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "json", no_argument, NULL, 'j' },
@@ -236,6 +237,9 @@ int cli_quarantine(int argc, char **argv)
 		case 'e':
 			explain = true;
 			break;
+		case 'C':
+			common.config_path = optarg;
+			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
@@ -258,7 +262,8 @@ int cli_quarantine(int argc, char **argv)
 	int64_t id = 0;
 	if (nargs == 1 && parse_id(argv[optind + 1], &id) < 0)
 		return EXIT_USAGE;
-	cli_common_defaults(&common);
+	if (cli_common_defaults(&common) != 0)
+		return EXIT_USAGE;
 	struct store *store = NULL;
 	if (cli_open_store(&common, &store) < 0)
 		return EXIT_CANNOT_START;
@@ -330,6 +335,7 @@ int cli_quarantine(int argc, char **argv)
 		};
 		struct worker_limits lim;
 		worker_default_limits(&lim);
+	lim.cpu_ms = (unsigned)common.cfg->worker_cpu_ms;
 		int r = worker_run(ctx.n_ids, &ops, &ctx, &lim, true);
 		rc = r < 0 ? EXIT_CANNOT_START : r;
 		free(ctx.ids);

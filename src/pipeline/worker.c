@@ -15,7 +15,6 @@
 
 #include "core/limits.h"
 #include "core/log.h"
-#include "core/util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define BUILT_WITH_ASAN 1
@@ -28,11 +27,6 @@
 void worker_default_limits(struct worker_limits *lim)
 {
 	lim->cpu_ms = LIMIT_WORKER_CPU_MS;
-	/* The operator's override (README "Settings"). */
-	const char *cpu = getenv("TRACKMAIL_WORKER_CPU_MS");
-	long v;
-	if (cpu && util_parse_long(cpu, 1, 3600000, &v) == 0)
-		lim->cpu_ms = (unsigned)v;
 	lim->memory_bytes = LIMIT_WORKER_MEMORY;
 	lim->stack_bytes = LIMIT_WORKER_STACK;
 #ifdef BUILT_WITH_ASAN

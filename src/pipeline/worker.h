@@ -33,9 +33,9 @@ struct worker_ops {
 	void (*child_done)(void *ctx);
 };
 
-/* Default limits from core/limits.h, the CPU time overridden by
- * $TRACKMAIL_WORKER_CPU_MS (milliseconds), the memory limit dropped when
- * built with AddressSanitizer (it reserves terabytes of address space). */
+/* Default limits from core/limits.h (the CPU time is also the config key
+ * worker_cpu_ms), the memory limit dropped when built with
+ * AddressSanitizer (it reserves terabytes of address space). */
 void worker_default_limits(struct worker_limits *lim);
 
 /* Runs items 0..n-1. Returns the largest exit-code contribution, or <0

@@ -1,0 +1,242 @@
+/* config.c - the typed settings table; see config.h.
+ *
+ * One row per key: name, type, where it lives in struct config, default,
+ * bounds, environment variable and a line of help. Loading a file, the
+ * environment or an option all go through set_value(), so a value is
+ * checked the same way wherever it comes from. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "core/limits.h"
+#include "core/util.h"
+
+enum key_type { KEY_STRING, KEY_LONG, KEY_ENUM };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *dflt;
+	long min, max;        /* KEY_LONG */
+	const char *choices;  /* KEY_ENUM: "a|b|c" */
+	const char *env;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct key keys[] = {
+	{ "data_dir", KEY_STRING, OFF(data_dir), "./trackmail-data", 0, 0,
+	  NULL, "TRACKMAIL_DATA_DIR",
+	  "directory of the SQLite database and the quarantine Maildir" },
+	{ "parsers_dir", KEY_STRING, OFF(parsers_dir), "", 0, 0, NULL,
+	  "TRACKMAIL_PARSERS_DIR",
+	  "parser files (empty: ./parsers if present, else the installed "
+	  "ones)" },
+	{ "domain", KEY_STRING, OFF(domain), "localhost", 0, 0, NULL,
+	  "TRACKMAIL_DOMAIN",
+	  "domain of the forwarding addresses t-<token>@<domain>" },
+	{ "worker_cpu_ms", KEY_LONG, OFF(worker_cpu_ms), "10000", 1, 3600000,
+	  NULL, "TRACKMAIL_WORKER_CPU_MS",
+	  "CPU time one message may take in the decoder worker (ms)" },
+	{ "log_level", KEY_ENUM, OFF(log_level), "info", 0, 0,
+	  "debug|info|warn|error", "TRACKMAIL_LOG_LEVEL",
+	  "least important log lines written to stderr" },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(*keys))
+
+size_t config_key_count(void)
+{
+	return N_KEYS;
+}
+
+static bool in_choices(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+	for (const char *c = choices; *c;) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+		if (len == n && strncmp(c, v, n) == 0)
+			return true;
+		c += len + (bar ? 1 : 0);
+	}
+	return false;
+}
+
+/* Checks and stores value for key k; on error writes the message (without
+ * location) into errors and returns -EINVAL. */
+static int set_value(struct config *cfg, size_t k, const char *value,
+		     const char *origin, const char *where,
+		     struct buf *errors)
+{
+	const struct key *key = &keys[k];
+	char *field = (char *)cfg + key->offset;
+	if (key->type == KEY_LONG) {
+		long v;
+		if (util_parse_long(value, key->min, key->max, &v) < 0) {
+			buf_printf(errors, "%s: %s must be a whole number from "
+				   "%ld to %ld, not '%s'\n", where, key->name,
+				   key->min, key->max, value);
+			return -EINVAL;
+		}
+		*(long *)field = v;
+	} else {
+		if (key->type == KEY_ENUM && !in_choices(key->choices, value)) {
+			buf_printf(errors, "%s: %s must be one of %s, not "
+				   "'%s'\n", where, key->name, key->choices,
+				   value);
+			return -EINVAL;
+		}
+		if (strlen(value) > 4096 || memchr(value, '\n', strlen(value))) {
+			buf_printf(errors, "%s: %s is too long or has a line "
+				   "break\n", where, key->name);
+			return -EINVAL;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+	}
+	free(cfg->origin[k]);
+	cfg->origin[k] = xstrdup(origin);
+	return 0;
+}
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->origin = xcalloc(N_KEYS, sizeof(char *));
+	struct buf ignore;
+	buf_init(&ignore, 4096);
+	for (size_t k = 0; k < N_KEYS; k++)
+		set_value(cfg, k, keys[k].dflt, "default", "default",
+			  &ignore);
+	buf_free(&ignore);
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t k = 0; k < N_KEYS; k++) {
+		if (keys[k].type != KEY_LONG)
+			free(*(char **)((char *)cfg + keys[k].offset));
+		if (cfg->origin)
+			free(cfg->origin[k]);
+	}
+	free(cfg->origin);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static long find_key(const char *name)
+{
+	for (size_t k = 0; k < N_KEYS; k++)
+		if (strcmp(keys[k].name, name) == 0)
+			return (long)k;
+	return -1;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value,
+	       const char *origin, struct buf *errors)
+{
+	long k = find_key(key);
+	if (k < 0) {
+		buf_printf(errors, "%s: unknown setting '%s'\n", origin, key);
+		return -EINVAL;
+	}
+	return set_value(cfg, (size_t)k, value, origin, origin, errors);
+}
+
+int config_load_env(struct config *cfg, struct buf *errors)
+{
+	int r = 0;
+	for (size_t k = 0; k < N_KEYS; k++) {
+		const char *v = getenv(keys[k].env);
+		if (!v || !*v)
+			continue;
+		char *origin = xasprintf("env %s", keys[k].env);
+		if (set_value(cfg, k, v, origin, origin, errors) < 0)
+			r = -EINVAL;
+		free(origin);
+	}
+	return r;
+}
+
+int config_load_file(struct config *cfg, const char *path,
+		     struct buf *errors)
+{
+	char *data;
+	size_t len;
+	int r = util_read_file(path, 1024 * 1024, &data, &len);
+	if (r < 0) {
+		buf_printf(errors, "%s: cannot read: %s\n", path, strerror(-r));
+		return r;
+	}
+	yaml_parser_t yp;
+	yaml_document_t doc;
+	yaml_parser_initialize(&yp);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
+	if (!yaml_parser_load(&yp, &doc)) {
+		buf_printf(errors, "%s:%zu: YAML error: %s\n", path,
+			   yp.problem_mark.line + 1,
+			   yp.problem ? yp.problem : "syntax error");
+		yaml_parser_delete(&yp);
+		free(data);
+		return -EINVAL;
+	}
+	r = 0;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root && root->type != YAML_MAPPING_NODE) {
+		buf_printf(errors, "%s:%zu: a config file is a mapping of "
+			   "key: value lines\n", path,
+			   root->start_mark.line + 1);
+		r = -EINVAL;
+	}
+	for (yaml_node_pair_t *p = root && r == 0
+					   ? root->data.mapping.pairs.start
+					   : NULL;
+	     p && p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(&doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(&doc, p->value);
+		char *where = xasprintf("%s:%zu", path,
+					kn->start_mark.line + 1);
+		const char *key = kn->type == YAML_SCALAR_NODE
+					  ? (const char *)kn->data.scalar.value
+					  : "?";
+		long k = find_key(key);
+		if (k < 0) {
+			buf_printf(errors, "%s: unknown setting '%s' (known: "
+				   "see trackmail config show)\n", where, key);
+			r = -EINVAL;
+		} else if (vn->type != YAML_SCALAR_NODE) {
+			buf_printf(errors, "%s: %s takes a single value\n",
+				   where, key);
+			r = -EINVAL;
+		} else if (set_value(cfg, (size_t)k,
+				     (const char *)vn->data.scalar.value,
+				     where, where, errors) < 0) {
+			r = -EINVAL;
+		}
+		free(where);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&yp);
+	free(data);
+	return r;
+}
+
+void config_describe(const struct config *cfg, size_t i, const char **name_r,
+		     char **value_r, const char **origin_r,
+		     const char **help_r)
+{
+	const struct key *key = &keys[i];
+	const char *field = (const char *)cfg + key->offset;
+	*name_r = key->name;
+	*value_r = key->type == KEY_LONG
+			   ? xasprintf("%ld", *(const long *)field)
+			   : xstrdup(*(char *const *)field);
+	*origin_r = cfg->origin[i];
+	*help_r = key->help;
+}

@@ -1,0 +1,50 @@
+/* config.h - the settings: a typed table (name, type, default, min, max)
+ * read from an optional YAML file, then the environment, then options.
+ *
+ * trackmail runs with no config file at all: every key has a built-in
+ * default (the embedded default of DESIGN.md). A file only overrides. A
+ * bad line is an error that names the file and the line; nothing is
+ * guessed. docs/config.md lists the keys; `trackmail config show` prints
+ * the effective values and where each came from. */
+#ifndef TRACKMAIL_CONFIG_H
+#define TRACKMAIL_CONFIG_H
+
+#include <stdbool.h>
+
+#include "core/buf.h"
+
+struct config {
+	char *data_dir;      /* SQLite file, quarantine Maildir */
+	char *parsers_dir;   /* parser files */
+	char *domain;        /* domain of the t-<token>@ addresses */
+	long worker_cpu_ms;  /* CPU time per message in the worker */
+	char *log_level;     /* debug, info, warn, error */
+	/* Where each value came from: "default", "FILE:LINE", "env NAME",
+	 * "option"; indexed like the table (config_key_count()). */
+	char **origin;
+};
+
+/* Fills cfg with the built-in defaults. */
+void config_init(struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Reads a YAML mapping of key: value from path over cfg. Unknown keys,
+ * wrong types and values out of range are errors "PATH:LINE: ..."
+ * appended to errors; returns 0, or -EINVAL (errors set) / -errno. */
+int config_load_file(struct config *cfg, const char *path,
+		     struct buf *errors);
+/* Applies TRACKMAIL_DATA_DIR, TRACKMAIL_PARSERS_DIR, TRACKMAIL_DOMAIN,
+ * TRACKMAIL_WORKER_CPU_MS, TRACKMAIL_LOG_LEVEL. Errors like the file. */
+int config_load_env(struct config *cfg, struct buf *errors);
+/* Sets one key from a command-line option (value checked the same way). */
+int config_set(struct config *cfg, const char *key, const char *value,
+	       const char *origin, struct buf *errors);
+
+size_t config_key_count(void);
+/* Name, current value as text, origin and help of key i. *value_r is
+ * malloc'ed. */
+void config_describe(const struct config *cfg, size_t i, const char **name_r,
+		     char **value_r, const char **origin_r,
+		     const char **help_r);
+
+#endif
