@@ -201,6 +201,54 @@ static bool encoding_is_bad(int enc, const char *s, size_t n)
 	return false;
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Quoted-printable with RFC 2045's robustness rule: an "=" that starts
+ * neither a hex pair nor a soft line break is kept as it is. libetpan's
+ * decoder drops the rest of the line after such an "=" (a real Walmart
+ * mail with "redirectTo=xxxxx" in a link lost the order number that
+ * followed it) and over-reads by one byte at the end (LIBRARIES.md 2.6).
+ * Never writes more than len bytes. */
+static size_t qp_decode(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] != '=') {
+			out[o++] = in[i];
+			continue;
+		}
+		/* Soft break: "=" then optional blanks, then (CR)LF or end. */
+		size_t j = i + 1;
+		while (j < len && (in[j] == ' ' || in[j] == '\t'))
+			j++;
+		if (j == len || in[j] == '\n' ||
+		    (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n'))) {
+			if (j < len && in[j] == '\r')
+				j++;
+			i = j; /* the loop's i++ steps past the LF */
+			continue;
+		}
+		int hi = i + 2 < len ? hex_value(in[i + 1]) : -1;
+		int lo = i + 2 < len ? hex_value(in[i + 2]) : -1;
+		if (hi >= 0 && lo >= 0) {
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[o++] = in[i]; /* a stray "=": kept */
+		}
+	}
+	return o;
+}
+
 /* Transfer-decodes a part body. *out points either into the raw buffer
  * or to an MMAPString (*mm true: release with mmap_string_unref). */
 static void transfer_decode(struct walker *w, const struct mailmime_data *d,
@@ -220,6 +268,24 @@ static void transfer_decode(struct walker *w, const struct mailmime_data *d,
 		return;
 	if (encoding_is_bad(enc, data, len))
 		w->msg->defects |= MAIL_DEFECT_BAD_ENCODING;
+	if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+		char *tmp = xmalloc(len + 1);
+		size_t n = qp_decode(data, len, tmp);
+		MMAPString *ms = mmap_string_new_len(tmp, n);
+		free(tmp);
+		if (ms == NULL || mmap_string_ref(ms) != 0) {
+			if (ms)
+				mmap_string_free(ms);
+			w->msg->defects |= MAIL_DEFECT_BAD_ENCODING;
+			*out = "";
+			*outlen = 0;
+			return;
+		}
+		*out = ms->str;
+		*outlen = ms->len;
+		*mm = true;
+		return;
+	}
 	size_t idx = 0;
 	char *res = NULL;
 	size_t reslen = 0;
