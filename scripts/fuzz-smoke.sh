@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz-smoke.sh - CI smoke fuzzing: builds the libFuzzer targets with clang
 # under ASan+UBSan (build dir build-fuzz-smoke) and fuzzes each for at most
-# FUZZ_SECONDS (default 60) seconds, starting from its committed corpus.
+# its share of FUZZ_SECONDS (default 60 in all), starting from its
+# committed corpus (and, for fuzz_parse, the fixture mails).
 # New corpus entries go to a temporary directory, never into the tree.
 # Exit status: 0 when nothing was found, 1 on a crash/leak/timeout (the
 # reproducer is copied to build-fuzz-smoke/findings/: add it to
@@ -20,13 +21,15 @@ if [ ! -d "$build" ]; then
 	CC=clang meson setup "$build" -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz_mail_decode >/dev/null
+ninja -C "$build" tests/fuzz/fuzz_mail_decode tests/fuzz/fuzz_parse >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$build/findings"
 status=0
-for target in fuzz_mail_decode:mail; do
+targets="fuzz_mail_decode:mail fuzz_parse:mail"
+secs=$((secs / 2))
+for target in $targets; do
 	name=${target%%:*}
 	corpus=tests/fuzz/corpus/${target#*:}
 	mkdir -p "$work/$name"
@@ -34,7 +37,8 @@ for target in fuzz_mail_decode:mail; do
 	if ! (cd "$work" && "$OLDPWD/$build/tests/fuzz/$name" \
 		-max_total_time="$secs" -max_len=65536 -timeout=10 \
 		-rss_limit_mb=4096 -print_final_stats=1 \
-		"$work/$name" "$OLDPWD/$corpus" 2>"$work/$name.log"); then
+		"$work/$name" "$OLDPWD/$corpus" $(test "$name" = fuzz_parse &&
+			echo "$OLDPWD/fixtures/emails") 2>"$work/$name.log"); then
 		status=1
 		cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* \
 			"$work"/oom-* "$build/findings/" 2>/dev/null || true
