@@ -5,7 +5,9 @@
  * and sender keywords, so picking a parser has more to choose from but the
  * mail is the same).
  *
- * usage: bench_parse SOURCE_ROOT [SECONDS_PER_RUN]
+ * usage: bench_parse SOURCE_ROOT [SECONDS_PER_RUN [MAIL_DIR]]
+ * MAIL_DIR (default SOURCE_ROOT/fixtures/emails) may be e.g.
+ * ../shared/fixtures-upstream/emails for real, HTML-heavy mail.
  * Prints messages/s and MB/s per configuration. A benchmark, not a test:
  * it never fails on a figure. */
 #include <dirent.h>
@@ -158,14 +160,15 @@ int main(int argc, char **argv)
 	}
 	double seconds = argc > 2 ? strtod(argv[2], NULL) : 3.0;
 	struct corpus c = { 0 };
-	char *fixtures = xasprintf("%s/fixtures/emails", argv[1]);
+	char *fixtures = argc > 3 ? xstrdup(argv[3])
+				  : xasprintf("%s/fixtures/emails", argv[1]);
 	corpus_add_dir(&c, fixtures);
 	free(fixtures);
 	if (c.n == 0) {
 		fprintf(stderr, "no fixture mails found\n");
 		return 1;
 	}
-	printf("corpus: %zu fixture messages, %.1f KB average; one core\n",
+	printf("corpus: %zu messages, %.1f KB average; one core\n",
 	       c.n, (double)c.bytes / (double)c.n / 1024);
 	char *parsers = xasprintf("%s/parsers", argv[1]);
 	run("all real parsers", parsers, &c, seconds);
