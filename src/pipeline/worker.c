@@ -147,16 +147,14 @@ int worker_run(size_t n, const struct worker_ops *ops, void *ctx,
 		int status = 0;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		if (WIFEXITED(status)) {
-			if (WEXITSTATUS(status) > worst)
+		if (in_flight >= n) {
+			if (WIFEXITED(status) && WEXITSTATUS(status) > worst)
 				worst = WEXITSTATUS(status);
-			if (in_flight >= n)
-				break;
-			/* Exited early without a signal (_exit in a
-			 * library?): treat the item in flight as a crash. */
-		}
-		if (in_flight >= n)
 			break;
+		}
+		/* Died before the end: a signal, or an early exit (a library
+		 * calling exit(), a sanitizer's report): the item in flight is
+		 * the one that killed it. */
 		char why[96];
 		bool timeout = false;
 		if (WIFSIGNALED(status)) {

@@ -67,6 +67,29 @@ check "ingesting again adds no message row" test "$(sql "$DB" 'SELECT count(*) F
 check "ingesting again adds no event" test "$(sql "$DB" 'SELECT count(*) FROM events')" -eq "$ev"
 check "ingesting again adds no shipment" test "$(sql "$DB" 'SELECT count(*) FROM shipments')" -eq "$got_ships"
 
+# A carrier's own notice attaches its event to the shipment with that
+# number: the UPS "delivered" mail about the number an Amazon mail shipped.
+D4="$WORK/data4"
+ups=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["notices"][0]["tracking"])' "$F/ups/delivered_outlook.json")
+"$TRACKMAIL" ingest --data-dir "$D4" "$F/ups/delivered_outlook.eml" > /dev/null
+check "a notice about an unknown number is kept as an event without a shipment" \
+	test "$(sql "$D4/trackmail.db" "SELECT count(*) FROM events WHERE event='delivered' AND shipment_id IS NULL")" -eq 1
+sed -e "s/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shipments"][0]["tracking"])' "$F/amazon/shipped_ups_gmail.json")/$ups/g" \
+	"$F/amazon/shipped_ups_gmail.eml" > "$WORK/amazon_ups.eml"
+"$TRACKMAIL" ingest --data-dir "$D4" --json "$WORK/amazon_ups.eml" > "$WORK/amazon_ups.json"
+check "the supplier mail ships that number" grep -q '"tracking":"'"$ups"'","carrier":"ups"' "$WORK/amazon_ups.json"
+sed -e 's/^Subject: /Subject: Re: /' "$F/ups/delivered_outlook.eml" > "$WORK/ups_again.eml"
+"$TRACKMAIL" ingest --data-dir "$D4" "$WORK/ups_again.eml" > /dev/null
+check "the next notice attaches to that shipment" \
+	test "$(sql "$D4/trackmail.db" "SELECT count(*) FROM events e JOIN shipments s ON s.id = e.shipment_id WHERE e.event='delivered' AND s.tracking_number='$ups'")" -eq 1
+check "and the order is still not Delivered" \
+	test "$(sql "$D4/trackmail.db" "SELECT status FROM supplier_orders")" = shipped
+
+# Template drift stands out in the per-supplier statistics.
+"$TRACKMAIL" parsers stats --data-dir "$D" > "$WORK/stats.txt"
+check "parsers stats counts the quarantined walmart mail" \
+	grep -Eq '^walmart +6 +2 +33\.3% +3 +50\.0% +1 +16\.7%' "$WORK/stats.txt"
+
 # Quarantine: a message no parser takes, then the parser arrives.
 mkdir "$WORK/noparsers"
 cp "$PARSERS/amazon.yaml" "$WORK/noparsers/"

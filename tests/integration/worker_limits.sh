@@ -34,6 +34,28 @@ check "retrying it dies in the worker, not in the command (rc=$rc)" test "$rc" -
 check "and the entry stays quarantined" grep -q "^1: still quarantined" "$WORK/retry.txt"
 check "still open in the database" test "$(sql "$D/trackmail.db" "SELECT state FROM quarantine")" = open
 
+# A worker that dies of a signal (what a decoder bug looks like): the
+# message in flight is quarantined as decoder-crash with the signal named,
+# the next file still gets its decision. The signal comes from outside
+# (no known input crashes the decoder any more; each one found is a
+# regression input in tests/fuzz/corpus).
+TRACKMAIL_WORKER_CPU_MS=60000 "$TRACKMAIL" parse --json "$WORK/slow.eml" "$good" > "$WORK/crash.jsonl" 2> "$WORK/crash.err" &
+parent=$!
+child=
+for _ in $(seq 1 100); do
+	child=$(pgrep -P "$parent" | head -1)
+	[ -n "$child" ] && break
+	sleep 0.05
+done
+sleep 0.2
+[ -n "$child" ] && kill -SEGV "$child"
+wait "$parent"
+rc=$?
+check "parse survives its worker's SIGSEGV (rc=$rc)" test "$rc" -eq 0
+check "the message in flight is quarantined as decoder-crash" \
+	grep -Eq '"file":"'"$WORK"'/slow.eml","outcome":"quarantined".*"reason":"decoder-crash".*(signal [0-9]+|exit status)' "$WORK/crash.jsonl"
+check "the next message is decided by a new worker" grep -q '"outcome":"shipped"' "$WORK/crash.jsonl"
+
 printf 'From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="\\""\r\n\r\n--"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--"--\r\n' > "$WORK/boundary.eml"
 "$TRACKMAIL" parse --json --no-isolate "$WORK/boundary.eml" > "$WORK/b.json" 2>&1
 rc=$?
