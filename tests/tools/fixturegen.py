@@ -24,6 +24,8 @@ writes:
 import base64
 import email.utils
 import hashlib
+import json
+import os
 import html as htmlmod
 import quopri
 import re
@@ -234,3 +236,30 @@ def forward(m, style, note='FYI', date='Tue, 03 Nov 2026 15:11:40 +0000'):
 def write(path, raw):
     with open(path, 'w', encoding='utf-8', newline='\r\n') as f:
         f.write(raw)
+
+
+class Fixtures:
+    """The fixtures one script writes: add() each, then write_all()."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, parser_id, name, mail, style, expect, modelled_on):
+        self.items.append((parser_id, name, forward(mail, style), expect,
+                           modelled_on))
+
+    def write_all(self):
+        """Writes fixtures/emails/<id>/<name>.eml and the expected .json
+        (modelled_on first, then the expectation as written)."""
+        root = os.path.join(os.path.dirname(__file__), '..', '..',
+                            'fixtures', 'emails')
+        for parser_id, name, raw, expect, modelled_on in self.items:
+            d = os.path.join(root, parser_id)
+            os.makedirs(d, exist_ok=True)
+            write(os.path.join(d, name + '.eml'), raw)
+            out = {'modelled_on': modelled_on}
+            out.update(expect)
+            with open(os.path.join(d, name + '.json'), 'w') as f:
+                json.dump(out, f, indent=2, ensure_ascii=False)
+                f.write('\n')
+        print('%d fixtures written' % len(self.items))
