@@ -198,6 +198,19 @@ static void group_span(struct run *run, int group, const char *subject,
 	*len_r = ov[2 * group + 1] - ov[2 * group];
 }
 
+/* Where a global match loop goes on after a match ending at end: there,
+ * or after an empty match one whole UTF-8 character further (never into
+ * the middle of a character: matching runs with PCRE2_NO_UTF_CHECK). */
+static size_t next_start(const char *s, size_t len, size_t from, size_t end)
+{
+	if (end > from)
+		return end;
+	size_t i = from + 1;
+	while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i++;
+	return i;
+}
+
 /* Tries each rule of list on text; returns the index of the first rule
  * that matches, -1 when none does. Explains the attempts. */
 static int first_match(struct run *run, const struct rule_list *list,
@@ -419,7 +432,8 @@ static void collect_orders(struct run *run, const struct parser *p)
 					   &n);
 				if (s && n)
 					add_order(run->r, s, n);
-				start = ov[1] > start ? ov[1] : start + 1;
+				start = next_start(hay[h], hlen[h], start,
+						   ov[1]);
 			}
 		}
 	}
@@ -500,7 +514,7 @@ static void extract_tracking(struct run *run, const struct parser *p,
 				add_found(fl, s, n, order, rule, named,
 					  named_len, fixed);
 			}
-			start = ov[1] > start ? ov[1] : start + 1;
+			start = next_start(text, len, start, ov[1]);
 		}
 		if (!any)
 			explain(run, "  %s (line %d): no tracking number",
@@ -701,7 +715,8 @@ static void run_supplier(struct run *run, const struct parser *p)
 				PCRE2_SIZE *ov =
 					pcre2_get_ovector_pointer(run->m->md);
 				starts[nb++] = ov[0];
-				start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+				start = next_start(msg->text, msg->text_len,
+						   ov[0], ov[1]);
 				if (start > msg->text_len)
 					break;
 			}

@@ -219,6 +219,34 @@ static void parser_regex_limit_quarantines(void **state)
 	unlink("slow.yaml");
 }
 
+/* A tracking pattern that also matches the empty string, over text full
+ * of multi-byte characters: the global match loop must step whole
+ * characters, end, and still find the number. */
+static void parser_empty_matches_step_whole_characters(void **state)
+{
+	(void)state;
+	write_file("empty.yaml",
+		   "id: empty\nname: Empty\nmatch:\n  keywords: [empty]\n"
+		   "  from: ['empty']\n  subject: ['x']\nextract:\n"
+		   "  tracking: ['(?<tracking>(?:1Z[0-9A-Z]{16})?)']\n");
+	struct parser_set *set = NULL;
+	struct buf errors;
+	buf_init(&errors, 65536);
+	parser_set_load_dir(dir, &set, &errors);
+	struct parse_result r = run(set,
+		"From: E <a@empty.example>\r\nSubject: x\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		"\xc3\xbc\xe2\x82\xac\xf0\x9f\x93\xa6 1Z12345E0205271686 "
+		"\xc3\xbc\r\n");
+	assert_int_equal(r.outcome, OUTCOME_SHIPPED);
+	assert_int_equal(r.n_shipments, 1);
+	assert_string_equal(r.shipments[0].decision.check.normalized,
+			    "1Z12345E0205271686");
+	parse_result_clear(&r);
+	parser_set_free(&set);
+	buf_free(&errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +258,9 @@ int main(void)
 			parser_sender_alone_is_not_enough, setup, teardown),
 		cmocka_unit_test_setup_teardown(parser_regex_limit_quarantines,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			parser_empty_matches_step_whole_characters, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
