@@ -10,7 +10,7 @@ packages=(
 	libcmocka-dev ca-certificates
 	# tests: the sqlite3 CLI reads the database, python3 checks JSON,
 	# clang + libFuzzer for the fuzz smoke run
-	sqlite3 python3 clang libclang-rt-14-dev
+	sqlite3 python3 clang libclang-rt-14-dev valgrind
 )
 missing=()
 for p in "${packages[@]}"; do
