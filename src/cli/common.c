@@ -139,10 +139,15 @@ static void expand_dir(struct cli_paths *p, const char *dir, int *errors,
 	closedir(d);
 	qsort(local.v, local.n, sizeof(*local.v), str_cmp);
 	for (size_t i = 0; i < local.n; i++) {
-		struct stat st;
-		if (stat(local.v[i], &st) == 0 && S_ISDIR(st.st_mode))
+		struct stat st, lst;
+		if (stat(local.v[i], &st) < 0)
+			continue;
+		/* Symlinked directories are not followed: two links to
+		 * "." would make the walk exponential. */
+		bool link = lstat(local.v[i], &lst) == 0 && S_ISLNK(lst.st_mode);
+		if (S_ISDIR(st.st_mode) && !link)
 			expand_dir(p, local.v[i], errors, depth + 1);
-		else if (stat(local.v[i], &st) == 0 && S_ISREG(st.st_mode))
+		else if (S_ISREG(st.st_mode))
 			paths_add(p, local.v[i]);
 	}
 	cli_paths_free(&local);

@@ -38,6 +38,15 @@ check "the 50 MB file gets a clear error naming the limit" \
 check "a missing file is named with its error" grep -q "missing.eml: No such file" "$WORK/err"
 check "no crash: no decoder-crash reason" bash -c "! grep -q decoder-crash '$WORK/out.jsonl'"
 
+# A directory of mail with symlink loops: walked once, never followed.
+mkdir "$WORK/tree"
+cp "$good" "$WORK/tree/"
+ln -s . "$WORK/tree/loop1"
+ln -s . "$WORK/tree/loop2"
+timeout 20 "$TRACKMAIL" parse --json "$WORK/tree" > "$WORK/tree.jsonl"
+check "symlinked directories are not followed (one message, not 2^32)" \
+	test "$(wc -l < "$WORK/tree.jsonl")" -eq 1
+
 # A broken parser file is reported with file and line and skipped.
 mkdir "$WORK/parsers"
 cp "$PARSERS"/*.yaml "$WORK/parsers/"
