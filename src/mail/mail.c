@@ -569,9 +569,11 @@ static void outer_headers(struct decoded_message *msg,
 		n--;
 	msg->message_id = xstrndup(s, n);
 	free(mid);
+	/* X-Forwarded-To: Gmail's automatic forwarding names the address it
+	 * forwards to (the seller's t-<token>@ address) there. */
 	static const char *const rcpt[] = { "Delivered-To", "X-Original-To",
-					    "To", "Cc" };
-	for (size_t k = 0; k < 4; k++) {
+					    "X-Forwarded-To", "To", "Cc" };
+	for (size_t k = 0; k < sizeof(rcpt) / sizeof(*rcpt); k++) {
 		for (size_t i = 0; i < h->n; i++) {
 			if (strcasecmp(h->fields[i].name, rcpt[k]) != 0)
 				continue;

@@ -51,8 +51,9 @@ struct decoded_message {
 	char *subject;      /* UTF-8, RFC 2047 decoded, never NULL */
 	char *date;         /* raw Date header value or "" */
 	char *message_id;   /* without <>, or "" */
-	/* Recipient addresses seen in Delivered-To, X-Original-To, To and Cc,
-	 * in that order, lower-cased: the account lookup reads these. */
+	/* Recipient addresses seen in Delivered-To, X-Original-To,
+	 * X-Forwarded-To, To and Cc, in that order, lower-cased: the account
+	 * lookup reads these. */
 	char **recipients;
 	size_t n_recipients;
 

@@ -34,6 +34,11 @@ sed -e "1,/^\r\$/s/^To: .*/To: $token2@localhost\r/" \
 "$TRACKMAIL" ingest --json --data-dir "$D" "$WORK/to_shop2_ok.eml" > "$WORK/c.json"
 check "an allowed forwarder's mail is decided" grep -q '"outcome":"info"' "$WORK/c.json"
 
+# Gmail's automatic forwarding keeps To: (the seller) and names the
+# forwarding target in X-Forwarded-To.
+{ printf 'X-Forwarded-To: %s\r\nX-Forwarded-For: owner@shop1.example %s\r\n' "$addr" "$addr"; cat "$SRC/fixtures/emails/walmart/cancelled_gmail.eml"; } > "$WORK/autofwd.eml"
+"$TRACKMAIL" ingest --json --data-dir "$D" "$WORK/autofwd.eml" > "$WORK/f.json"
+check "an automatic forward is filed by its X-Forwarded-To address" grep -q '"account":"shop1"' "$WORK/f.json"
 "$TRACKMAIL" ingest --json --data-dir "$D" "$SRC/fixtures/emails/aliexpress/ordered_de_outlook.eml" > "$WORK/d.json"
 check "mail to an unknown address goes to the default account" grep -q '"account":"default"' "$WORK/d.json"
 "$TRACKMAIL" ingest --json --data-dir "$D" --account shop1 "$SRC/fixtures/emails/walmart/delivered_thunderbird.eml" > "$WORK/e.json"
