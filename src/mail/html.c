@@ -32,40 +32,42 @@ enum elem_kind {
 	EK_INLINE, EK_SKIP, EK_HIDDEN, EK_BLOCK, EK_PARA, EK_BR, EK_CELL
 };
 
-static const struct {
+/* Sorted by name (elem_kind() searches it with bsearch). */
+static const struct element {
 	const char *name;
 	enum elem_kind kind;
 } elements[] = {
-	{ "script", EK_SKIP }, { "style", EK_SKIP }, { "head", EK_HIDDEN },
-	{ "title", EK_SKIP }, { "template", EK_SKIP }, { "svg", EK_SKIP },
-	{ "object", EK_SKIP }, { "iframe", EK_SKIP }, { "select", EK_SKIP },
-	{ "br", EK_BR },
-	{ "p", EK_PARA }, { "h1", EK_PARA }, { "h2", EK_PARA },
-	{ "h3", EK_PARA }, { "h4", EK_PARA }, { "h5", EK_PARA },
-	{ "h6", EK_PARA }, { "hr", EK_PARA }, { "blockquote", EK_PARA },
-	{ "table", EK_PARA },
-	{ "div", EK_BLOCK }, { "tr", EK_BLOCK }, { "li", EK_BLOCK },
-	{ "ul", EK_BLOCK }, { "ol", EK_BLOCK }, { "dl", EK_BLOCK },
-	{ "dt", EK_BLOCK }, { "dd", EK_BLOCK }, { "pre", EK_BLOCK },
-	{ "center", EK_BLOCK }, { "section", EK_BLOCK },
-	{ "article", EK_BLOCK }, { "header", EK_BLOCK },
-	{ "footer", EK_BLOCK }, { "nav", EK_BLOCK }, { "main", EK_BLOCK },
-	{ "aside", EK_BLOCK }, { "address", EK_BLOCK }, { "form", EK_BLOCK },
-	{ "fieldset", EK_BLOCK }, { "figure", EK_BLOCK },
-	{ "figcaption", EK_BLOCK }, { "caption", EK_BLOCK },
-	{ "tbody", EK_BLOCK }, { "thead", EK_BLOCK }, { "tfoot", EK_BLOCK },
-	{ "body", EK_BLOCK }, { "html", EK_BLOCK },
-	{ "td", EK_CELL }, { "th", EK_CELL },
+	{ "address", EK_BLOCK }, { "article", EK_BLOCK },
+	{ "aside", EK_BLOCK }, { "blockquote", EK_PARA },
+	{ "body", EK_BLOCK }, { "br", EK_BR }, { "caption", EK_BLOCK },
+	{ "center", EK_BLOCK }, { "dd", EK_BLOCK }, { "div", EK_BLOCK },
+	{ "dl", EK_BLOCK }, { "dt", EK_BLOCK }, { "fieldset", EK_BLOCK },
+	{ "figcaption", EK_BLOCK }, { "figure", EK_BLOCK },
+	{ "footer", EK_BLOCK }, { "form", EK_BLOCK }, { "h1", EK_PARA },
+	{ "h2", EK_PARA }, { "h3", EK_PARA }, { "h4", EK_PARA },
+	{ "h5", EK_PARA }, { "h6", EK_PARA }, { "head", EK_HIDDEN },
+	{ "header", EK_BLOCK }, { "hr", EK_PARA }, { "html", EK_BLOCK },
+	{ "iframe", EK_SKIP }, { "li", EK_BLOCK }, { "main", EK_BLOCK },
+	{ "nav", EK_BLOCK }, { "object", EK_SKIP }, { "ol", EK_BLOCK },
+	{ "p", EK_PARA }, { "pre", EK_BLOCK }, { "script", EK_SKIP },
+	{ "section", EK_BLOCK }, { "select", EK_SKIP }, { "style", EK_SKIP },
+	{ "svg", EK_SKIP }, { "table", EK_PARA }, { "tbody", EK_BLOCK },
+	{ "td", EK_CELL }, { "template", EK_SKIP }, { "tfoot", EK_BLOCK },
+	{ "th", EK_CELL }, { "thead", EK_BLOCK }, { "title", EK_SKIP },
+	{ "tr", EK_BLOCK }, { "ul", EK_BLOCK },
 };
+
+static int element_cmp(const void *key, const void *e)
+{
+	return strcasecmp(key, ((const struct element *)e)->name);
+}
 
 static enum elem_kind elem_kind(const xmlNode *n)
 {
-	const char *name = (const char *)n->name;
-
-	for (size_t i = 0; i < sizeof(elements) / sizeof(elements[0]); i++)
-		if (strcasecmp(elements[i].name, name) == 0)
-			return elements[i].kind;
-	return EK_INLINE;
+	const struct element *e =
+		bsearch(n->name, elements, sizeof(elements) / sizeof(*elements),
+			sizeof(*elements), element_cmp);
+	return e ? e->kind : EK_INLINE;
 }
 
 static void put(struct conv *c, const char *s, size_t n)
