@@ -137,7 +137,8 @@ static void expand_dir(struct cli_paths *p, const char *dir, int *errors,
 		free(child);
 	}
 	closedir(d);
-	qsort(local.v, local.n, sizeof(*local.v), str_cmp);
+	if (local.n) /* qsort's pointer must not be NULL */
+		qsort(local.v, local.n, sizeof(*local.v), str_cmp);
 	for (size_t i = 0; i < local.n; i++) {
 		struct stat st, lst;
 		if (stat(local.v[i], &st) < 0)

@@ -637,7 +637,8 @@ int parser_set_load_dir(const char *dir, struct parser_set **set_r,
 		names[n++] = xasprintf("%s/%s", dir, de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	struct parser_set *set = parser_set_new();
 	for (size_t i = 0; i < n; i++) {
 		parser_set_add_file(set, names[i], errors);

@@ -47,6 +47,15 @@ timeout 20 "$TRACKMAIL" parse --json "$WORK/tree" > "$WORK/tree.jsonl"
 check "symlinked directories are not followed (one message, not 2^32)" \
 	test "$(wc -l < "$WORK/tree.jsonl")" -eq 1
 
+# Empty directories: nothing to parse, no parser files. Not an error, and
+# not undefined behaviour (qsort of an empty list: caught by UBSan once).
+mkdir "$WORK/emptymail" "$WORK/emptyparsers"
+"$TRACKMAIL" parse --json --parsers "$WORK/emptyparsers" "$WORK/emptymail" > "$WORK/empty.out" 2>&1
+check "an empty mail dir with an empty parser dir exits 0" test $? -eq 0
+"$TRACKMAIL" parse --json --parsers "$WORK/emptyparsers" "$good" > "$WORK/noparsers.json"
+check "with no parser files a supplier mail falls back, it is not lost" \
+	grep -q '"outcome":"\(shipped\|quarantined\)"' "$WORK/noparsers.json"
+
 # A broken parser file is reported with file and line and skipped.
 mkdir "$WORK/parsers"
 cp "$PARSERS"/*.yaml "$WORK/parsers/"
