@@ -14,7 +14,7 @@
 
 #include "core/buf.h"
 
-static void oom(void)
+static void __attribute__((noreturn)) oom(void)
 {
 	static const char msg[] = "trackmail: out of memory\n";
 	if (write(2, msg, sizeof(msg) - 1) < 0) {
