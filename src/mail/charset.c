@@ -130,9 +130,10 @@ static int append_converted(struct buf *out, const char *s, size_t n)
 	return r;
 }
 
-/* UTF-8 in, invalid bytes read as windows-1252. */
+/* UTF-8 in. An invalid byte is read as windows-1252 (the usual lie: a
+ * Latin-1 mail labelled UTF-8), or with strict becomes U+FFFD. */
 static int from_utf8(const char *in, size_t len, struct buf *out,
-		     bool *bad_r)
+		     bool *bad_r, bool strict)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t i = 0, run = 0;
@@ -148,32 +149,8 @@ static int from_utf8(const char *in, size_t len, struct buf *out,
 		if (r < 0)
 			return r;
 		*bad_r = true;
-		r = put_cp1252(out, p[i]);
-		if (r < 0)
-			return r;
-		i++;
-		run = i;
-	}
-	return append_converted(out, in + run, i - run);
-}
-
-/* UTF-8 in, each invalid byte becomes U+FFFD. */
-static int from_utf8_strict(const char *in, size_t len, struct buf *out)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	size_t i = 0, run = 0;
-	int r;
-
-	while (i < len) {
-		size_t n = p[i] < 0x80 ? 1 : charset_utf8_seq(p + i, len - i);
-		if (n > 0) {
-			i += n;
-			continue;
-		}
-		r = append_converted(out, in + run, i - run);
-		if (r < 0)
-			return r;
-		r = charset_put_utf8(out, 0xfffd);
+		r = strict ? charset_put_utf8(out, 0xfffd)
+			   : put_cp1252(out, p[i]);
 		if (r < 0)
 			return r;
 		i++;
@@ -324,12 +301,12 @@ int charset_to_utf8(const char *charset, const char *in, size_t len,
 	}
 	switch (kind) {
 	case CS_UTF8:
-		r = from_utf8(in, len, out, &bad);
+		r = from_utf8(in, len, out, &bad, false);
 		break;
 	case CS_ASCII:
 		/* Declared (or defaulted) ASCII with 8-bit bytes: they are
 		 * UTF-8 far more often than not, else windows-1252. */
-		r = from_utf8(in, len, out, &bad);
+		r = from_utf8(in, len, out, &bad, false);
 		if (name[0] != '\0') {
 			for (size_t i = 0; i < len && !bad; i++)
 				if ((unsigned char)in[i] >= 0x80)
@@ -367,7 +344,7 @@ int charset_to_utf8(const char *charset, const char *in, size_t len,
 			size_t n = out->len - start;
 			out->len = start;
 			out->data[start] = '\0';
-			r = from_utf8_strict(copy, n, out);
+			r = from_utf8(copy, n, out, &bad, true);
 			free(copy);
 			bad = true;
 		}
