@@ -53,13 +53,13 @@ static void print_account(const struct store_account *a, const char *senders,
 
 int cli_accounts(int argc, char **argv)
 {
-	enum { OPT_DATA_DIR = 256, OPT_ALLOW, OPT_DOMAIN };
+	enum { OPT_ALLOW = 256 };
 	static const struct option opts[] = {
-		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
-		{ "config", required_argument, NULL, 'C' },
+		CLI_OPTION_DATA_DIR,
+		CLI_OPTION_CONFIG,
+		CLI_OPTION_DOMAIN,
+		CLI_OPTION_JSON,
 		{ "allow-sender", required_argument, NULL, OPT_ALLOW },
-		{ "domain", required_argument, NULL, OPT_DOMAIN },
-		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -70,9 +70,6 @@ int cli_accounts(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_DATA_DIR:
-			common.data_dir = optarg;
-			break;
 		case OPT_ALLOW:
 			if (n_allow == 64 || !strchr(optarg, '@')) {
 				fprintf(stderr, "trackmail: --allow-sender "
@@ -81,23 +78,17 @@ int cli_accounts(int argc, char **argv)
 			}
 			allow[n_allow++] = optarg;
 			break;
-		case OPT_DOMAIN:
-			common.domain = optarg;
-			break;
-		case 'j':
-			lctx.json = true;
-			break;
-		case 'C':
-			common.config_path = optarg;
-			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
 		default:
+			if (cli_common_option(&common, c, optarg))
+				break;
 			cli_usage(usage, true);
 			return EXIT_USAGE;
 		}
 	}
+	lctx.json = common.json;
 	const char *verb = optind < argc ? argv[optind] : NULL;
 	bool add = verb && strcmp(verb, "add") == 0;
 	bool list = verb && strcmp(verb, "list") == 0;

@@ -43,6 +43,27 @@ struct cli_common {
 /* Returns 0, or EXIT_USAGE after printing config errors (file:line). */
 int cli_common_defaults(struct cli_common *c);
 
+/* Options shared by the command groups: their getopt_long codes and table
+ * entries. Each command lists the ones it takes. */
+enum cli_option {
+	CLI_OPT_CONFIG = 'C',
+	CLI_OPT_JSON = 'j',
+	CLI_OPT_DATA_DIR = 1000,
+	CLI_OPT_PARSERS,
+	CLI_OPT_DOMAIN,
+};
+#define CLI_OPTION_CONFIG { "config", required_argument, NULL, CLI_OPT_CONFIG }
+#define CLI_OPTION_JSON { "json", no_argument, NULL, CLI_OPT_JSON }
+#define CLI_OPTION_DATA_DIR \
+	{ "data-dir", required_argument, NULL, CLI_OPT_DATA_DIR }
+#define CLI_OPTION_PARSERS \
+	{ "parsers", required_argument, NULL, CLI_OPT_PARSERS }
+#define CLI_OPTION_DOMAIN { "domain", required_argument, NULL, CLI_OPT_DOMAIN }
+
+/* Stores a shared option's value in c. Returns false when opt is not a
+ * shared option (the caller handles it or reports a usage error). */
+bool cli_common_option(struct cli_common *c, int opt, const char *arg);
+
 /* Loads the parser directory; prints broken files to stderr (they are
  * skipped). Returns 0, or -errno when the directory is unusable. */
 int cli_load_parsers(const struct cli_common *c, struct parser_set **set_r);

@@ -15,6 +15,29 @@
 #define TRACKMAIL_PARSERS_INSTALL_DIR "/usr/local/share/trackmail/parsers"
 #endif
 
+bool cli_common_option(struct cli_common *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case CLI_OPT_CONFIG:
+		c->config_path = arg;
+		return true;
+	case CLI_OPT_JSON:
+		c->json = true;
+		return true;
+	case CLI_OPT_DATA_DIR:
+		c->data_dir = arg;
+		return true;
+	case CLI_OPT_PARSERS:
+		c->parsers_dir = arg;
+		return true;
+	case CLI_OPT_DOMAIN:
+		c->domain = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static struct config loaded_config;
 
 int cli_common_defaults(struct cli_common *c)

@@ -24,8 +24,8 @@ static const char usage[] =
 int cli_config(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'C' },
-		{ "json", no_argument, NULL, 'j' },
+		CLI_OPTION_CONFIG,
+		CLI_OPTION_JSON,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -33,16 +33,12 @@ int cli_config(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C':
-			common.config_path = optarg;
-			break;
-		case 'j':
-			common.json = true;
-			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
 		default:
+			if (cli_common_option(&common, c, optarg))
+				break;
 			cli_usage(usage, true);
 			return EXIT_USAGE;
 		}

@@ -200,13 +200,13 @@ static void child_done(void *vctx)
 
 static int run(int argc, char **argv, bool ingest)
 {
-	enum { OPT_PARSERS = 256, OPT_DATA_DIR, OPT_ACCOUNT, OPT_NO_ISOLATE };
+	enum { OPT_ACCOUNT = 256, OPT_NO_ISOLATE };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		CLI_OPTION_JSON,
+		CLI_OPTION_PARSERS,
+		CLI_OPTION_DATA_DIR,
+		CLI_OPTION_CONFIG,
 		{ "explain", no_argument, NULL, 'e' },
-		{ "parsers", required_argument, NULL, OPT_PARSERS },
-		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
-		{ "config", required_argument, NULL, 'C' },
 		{ "account", required_argument, NULL, OPT_ACCOUNT },
 		{ "no-isolate", no_argument, NULL, OPT_NO_ISOLATE },
 		{ "help", no_argument, NULL, 'h' },
@@ -218,35 +218,27 @@ static int run(int argc, char **argv, bool ingest)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j':
-			ctx.common.json = true;
-			break;
 		case 'e':
 			ctx.pl.explain = true;
 			break;
-		case OPT_PARSERS:
-			ctx.common.parsers_dir = optarg;
-			break;
-		case OPT_DATA_DIR:
-			if (!ingest)
-				goto bad;
-			ctx.common.data_dir = optarg;
-			break;
+		case CLI_OPT_DATA_DIR:
 		case OPT_ACCOUNT:
 			if (!ingest)
-				goto bad;
-			ctx.pl.account_name = optarg;
+				goto bad; /* parse stores nothing */
+			if (c == OPT_ACCOUNT)
+				ctx.pl.account_name = optarg;
+			else
+				ctx.common.data_dir = optarg;
 			break;
 		case OPT_NO_ISOLATE:
 			isolate = false;
-			break;
-		case 'C':
-			ctx.common.config_path = optarg;
 			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
 		default:
+			if (cli_common_option(&ctx.common, c, optarg))
+				break;
 			goto bad;
 		}
 	}

@@ -370,16 +370,15 @@ static void print_stats(const struct store_supplier_stats *s, void *unused)
 
 int cli_parsers(int argc, char **argv)
 {
-	enum { OPT_PARSERS = 256, OPT_FIXTURES, OPT_CHECK, OPT_DAYS,
-	       OPT_DATA_DIR };
+	enum { OPT_FIXTURES = 256, OPT_CHECK, OPT_DAYS };
 	static const struct option opts[] = {
-		{ "parsers", required_argument, NULL, OPT_PARSERS },
+		CLI_OPTION_PARSERS,
+		CLI_OPTION_DATA_DIR,
+		CLI_OPTION_CONFIG,
+		CLI_OPTION_JSON,
 		{ "fixtures", required_argument, NULL, OPT_FIXTURES },
 		{ "check", required_argument, NULL, OPT_CHECK },
 		{ "days", required_argument, NULL, OPT_DAYS },
-		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
-		{ "config", required_argument, NULL, 'C' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -391,9 +390,6 @@ int cli_parsers(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_PARSERS:
-			common.parsers_dir = optarg;
-			break;
 		case OPT_FIXTURES:
 			fixtures = optarg;
 			break;
@@ -407,22 +403,15 @@ int cli_parsers(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case OPT_DATA_DIR:
-			common.data_dir = optarg;
-			break;
-		case 'j':
-			common.json = true;
-			break;
 		case 'v':
 			verbose = true;
-			break;
-		case 'C':
-			common.config_path = optarg;
 			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
 		default:
+			if (cli_common_option(&common, c, optarg))
+				break;
 			cli_usage(usage, true);
 			return EXIT_USAGE;
 		}

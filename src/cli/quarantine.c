@@ -206,13 +206,13 @@ static void retry_done(void *vctx)
 
 int cli_quarantine(int argc, char **argv)
 {
-	enum { OPT_DATA_DIR = 256, OPT_PARSERS, OPT_ALL };
+	enum { OPT_ALL = 256 };
 	static const struct option opts[] = {
-		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
-		{ "config", required_argument, NULL, 'C' },
-		{ "parsers", required_argument, NULL, OPT_PARSERS },
+		CLI_OPTION_DATA_DIR,
+		CLI_OPTION_CONFIG,
+		CLI_OPTION_PARSERS,
+		CLI_OPTION_JSON,
 		{ "all", no_argument, NULL, OPT_ALL },
-		{ "json", no_argument, NULL, 'j' },
 		{ "explain", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -222,28 +222,18 @@ int cli_quarantine(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_DATA_DIR:
-			common.data_dir = optarg;
-			break;
-		case OPT_PARSERS:
-			common.parsers_dir = optarg;
-			break;
 		case OPT_ALL:
 			all = true;
 			break;
-		case 'j':
-			common.json = true;
-			break;
 		case 'e':
 			explain = true;
-			break;
-		case 'C':
-			common.config_path = optarg;
 			break;
 		case 'h':
 			cli_usage(usage, false);
 			return EXIT_DONE;
 		default:
+			if (cli_common_option(&common, c, optarg))
+				break;
 			cli_usage(usage, true);
 			return EXIT_USAGE;
 		}
