@@ -611,14 +611,22 @@ static void quarantine(struct parse_result *r, const char *reason,
 	r->detail = detail;
 }
 
+/* The link targets of msg as the array carrier_decide/carrier_scan take
+ * (borrowed strings; free the array only). */
+static const char **link_urls(const struct decoded_message *msg)
+{
+	const char **links = xcalloc(msg->n_links + 1, sizeof(char *));
+	for (size_t i = 0; i < msg->n_links; i++)
+		links[i] = msg->links[i].url;
+	return links;
+}
+
 /* Decides each found number's carrier; builds shipments or quarantines. */
 static void decide_numbers(struct run *run, const struct parser *p,
 			   struct found_list *fl, enum tracking_expect expect)
 {
 	struct parse_result *r = run->r;
-	const char **links = xcalloc(run->msg->n_links + 1, sizeof(char *));
-	for (size_t i = 0; i < run->msg->n_links; i++)
-		links[i] = run->msg->links[i].url;
+	const char **links = link_urls(run->msg);
 	r->shipments = xcalloc(fl->n + 1, sizeof(*r->shipments));
 	for (size_t i = 0; i < fl->n; i++) {
 		struct found_number *f = &fl->v[i];
@@ -809,9 +817,7 @@ static void run_fallback(struct run *run)
 {
 	struct parse_result *r = run->r;
 	const struct decoded_message *msg = run->msg;
-	const char **links = xcalloc(msg->n_links + 1, sizeof(char *));
-	for (size_t i = 0; i < msg->n_links; i++)
-		links[i] = msg->links[i].url;
+	const char **links = link_urls(msg);
 	struct carrier_found found[16];
 	size_t n = carrier_scan(msg->text, msg->text_len, links, msg->n_links,
 				found, 16);
