@@ -527,7 +527,9 @@ static int upsert_order(struct store *store, int64_t account_id,
 			const char *status, const char *link, int64_t *id_r)
 {
 	/* Status only moves forward: ordered < awaiting_tracking < shipped;
-	 * cancelled and refunded always win (the seller must see them). */
+	 * cancelled and refunded always win (the seller must see them), and
+	 * refunded outranks cancelled (a refund follows a cancellation), so
+	 * the end state does not depend on the order mails arrive in. */
 	static const char sql[] =
 		"INSERT INTO supplier_orders(account_id, supplier, "
 		"order_number, status, tracking_link, created_at, updated_at) "
@@ -535,7 +537,8 @@ static int upsert_order(struct store *store, int64_t account_id,
 		"ON CONFLICT (account_id, supplier, order_number) DO UPDATE SET "
 		"status = CASE "
 		"  WHEN ?4 IS NULL THEN status "
-		"  WHEN ?4 IN ('cancelled', 'refunded') THEN ?4 "
+		"  WHEN ?4 = 'refunded' THEN ?4 "
+		"  WHEN ?4 = 'cancelled' AND status <> 'refunded' THEN ?4 "
 		"  WHEN status IN ('cancelled', 'refunded') THEN status "
 		"  WHEN ?4 = 'shipped' THEN 'shipped' "
 		"  WHEN ?4 = 'awaiting_tracking' AND status = 'ordered' "

@@ -259,6 +259,17 @@ static void store_order_status_moves_forward_never_delivered(void **state)
 				    "supplier_orders WHERE status = "
 				    "'cancelled'"),
 			 1);
+	/* A refund outranks the cancellation, whichever arrives first. */
+	result(&r, EVENT_REFUNDED, "111-1", NULL, NULL);
+	r.parser = p;
+	record(f->store, a.id, "g", &r);
+	result(&r, EVENT_CANCELLED, "111-1", NULL, NULL);
+	r.parser = p;
+	record(f->store, a.id, "h", &r);
+	assert_int_equal(query_long(f->path, "SELECT count(*) FROM "
+				    "supplier_orders WHERE status = "
+				    "'refunded'"),
+			 1);
 	/* The CHECK constraint refuses a Delivered status outright. */
 	sqlite3 *db;
 	sqlite3_open(f->path, &db);
