@@ -17,6 +17,7 @@ static const struct command {
 	{ "quarantine", cli_quarantine, "list, show, retry, drop" },
 	{ "parsers", cli_parsers, "list, test, check supplier parsers" },
 	{ "carriers", cli_carriers, "check tracking numbers, list carriers" },
+	{ "tracking", cli_tracking, "enter a tracking number by hand" },
 	{ "config", cli_config, "show the settings, check a config file" },
 };
 

@@ -92,5 +92,6 @@ int cli_accounts(int argc, char **argv);
 int cli_quarantine(int argc, char **argv);
 int cli_parsers(int argc, char **argv);
 int cli_config(int argc, char **argv);
+int cli_tracking(int argc, char **argv);
 
 #endif

@@ -732,6 +732,76 @@ int store_record_result(struct store *store, int64_t account_id,
 	return rc;
 }
 
+int store_manual_shipment(struct store *store, int64_t account_id,
+			  const char *supplier, const char *order,
+			  const char *number, const char *carrier,
+			  char *supplier_r, size_t size)
+{
+	static const char find[] =
+		"SELECT supplier FROM supplier_orders WHERE account_id = ?1 "
+		"AND order_number = ?2 AND (?3 IS NULL OR supplier = ?3)";
+	sqlite3_stmt *st = stmt(store, find);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, account_id);
+	bind_text(st, 2, order);
+	bind_text(st, 3, supplier);
+	int found = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0)
+			snprintf(supplier_r, size, "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+	}
+	int r = rc == SQLITE_DONE ? 0 : fail(store, rc);
+	stmt_done(store, st);
+	if (r < 0)
+		return r;
+	if (found == 0)
+		return -ENOENT;
+	if (found > 1)
+		return -EEXIST;
+
+	/* The entry itself is the message: the same entry twice is a
+	 * duplicate, like the same mail twice. */
+	char *key = xasprintf("manual\n%s\n%s\n%s\n%s", supplier_r, order,
+			      number, carrier);
+	char hash[65];
+	util_sha256_hex(key, strlen(key), hash);
+	free(key);
+	char *mid = xasprintf("manual:%s:%s", order, number);
+	struct store_message m = {
+		.account_id = account_id,
+		.message_id = mid,
+		.content_hash = hash,
+		.source = "manual",
+	};
+	int64_t msg_row;
+	r = store_message_insert(store, &m, &msg_row);
+	free(mid);
+	if (r <= 0)
+		return r; /* 0: recorded before */
+	int64_t oid, sid;
+	r = upsert_order(store, account_id, supplier_r, order, "shipped",
+			 NULL, &oid);
+	if (r == 0)
+		r = add_shipment(store, account_id, oid, supplier_r, number,
+				 carrier, msg_row, &sid);
+	if (r == 0)
+		r = add_event(store, account_id, msg_row, oid, sid, "shipped");
+	if (r < 0)
+		return r;
+	static const char upd[] =
+		"UPDATE messages SET supplier = ?, outcome = 'shipped', "
+		"event = 'shipped' WHERE id = ?";
+	st = stmt(store, upd);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, supplier_r);
+	sqlite3_bind_int64(st, 2, msg_row);
+	r = step_done(store, st);
+	return r < 0 ? r : 1;
+}
+
 int store_quarantine_add(struct store *store, int64_t account_id,
 			 int64_t msg_row, const char *reason,
 			 const char *detail, const char *path, int64_t *id_r)

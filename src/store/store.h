@@ -84,6 +84,19 @@ int store_record_result(struct store *store, int64_t account_id,
 			int64_t msg_row, const struct parse_result *r,
 			const char *result_json);
 
+/* A tracking number a person entered for an existing supplier order
+ * (`trackmail tracking set`): recorded like a message that shipped it, with
+ * a 'manual' message row for the audit trail, the shipment, the order
+ * Shipped and a 'shipped' event. supplier may be NULL when the order
+ * number is unique in the account. Returns 1 recorded, 0 already recorded
+ * (the same entry again), -ENOENT no such order, -EEXIST the order number
+ * exists for several suppliers (give one), <0 errors. The supplier is
+ * written to supplier_r. Run inside store_begin()/store_commit(). */
+int store_manual_shipment(struct store *store, int64_t account_id,
+			  const char *supplier, const char *order,
+			  const char *number, const char *carrier,
+			  char *supplier_r, size_t size);
+
 /* Quarantine rows. The Maildir copy is written by the caller first. */
 int store_quarantine_add(struct store *store, int64_t account_id,
 			 int64_t msg_row, const char *reason,
