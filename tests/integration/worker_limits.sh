@@ -13,7 +13,9 @@ with open(sys.argv[1], "w") as f:
     f.write("<p>Tracking number " * 200000)
 ' "$WORK/slow.eml"
 good="$SRC/fixtures/emails/amazon/shipped_ups_gmail.eml"
-TRACKMAIL_WORKER_CPU_MS=1 "$TRACKMAIL" parse --json "$WORK/slow.eml" "$good" > "$WORK/out.jsonl" 2> "$WORK/err"
+# 100 ms: slow.eml needs ~500 ms of CPU (more under ASan), a fixture mail
+# about 1 ms: the limit stops one and never the other.
+TRACKMAIL_WORKER_CPU_MS=100 "$TRACKMAIL" parse --json "$WORK/slow.eml" "$good" > "$WORK/out.jsonl" 2> "$WORK/err"
 rc=$?
 check "parse still exits 0 (rc=$rc)" test "$rc" -eq 0
 check "the slow message is quarantined as decoder-timeout" \
@@ -23,12 +25,12 @@ check "the message after it is decided by a fresh worker" \
 check "the worker's death is logged" grep -q "event=worker-died" "$WORK/err"
 
 D="$WORK/data"
-TRACKMAIL_WORKER_CPU_MS=1 "$TRACKMAIL" ingest --data-dir "$D" --json "$WORK/slow.eml" > "$WORK/in.json" 2>/dev/null
+TRACKMAIL_WORKER_CPU_MS=100 "$TRACKMAIL" ingest --data-dir "$D" --json "$WORK/slow.eml" > "$WORK/in.json" 2>/dev/null
 check "ingest quarantines it with a row" \
 	test "$(sql "$D/trackmail.db" "SELECT reason FROM quarantine")" = decoder-timeout
 path=$(sql "$D/trackmail.db" "SELECT path FROM quarantine")
 check "and keeps the raw message" grep -q "Tracking number" "$path"
-TRACKMAIL_WORKER_CPU_MS=1 "$TRACKMAIL" quarantine retry 1 --data-dir "$D" > "$WORK/retry.txt" 2>/dev/null
+TRACKMAIL_WORKER_CPU_MS=100 "$TRACKMAIL" quarantine retry 1 --data-dir "$D" > "$WORK/retry.txt" 2>/dev/null
 rc=$?
 check "retrying it dies in the worker, not in the command (rc=$rc)" test "$rc" -eq 0
 check "and the entry stays quarantined" grep -q "^1: still quarantined" "$WORK/retry.txt"
@@ -39,7 +41,15 @@ check "still open in the database" test "$(sql "$D/trackmail.db" "SELECT state F
 # the next file still gets its decision. The signal comes from outside
 # (no known input crashes the decoder any more; each one found is a
 # regression input in tests/fuzz/corpus).
-TRACKMAIL_WORKER_CPU_MS=60000 "$TRACKMAIL" parse --json "$WORK/slow.eml" "$good" > "$WORK/crash.jsonl" 2> "$WORK/crash.err" &
+# A message that keeps the worker busy for seconds (~3 s plain, longer
+# under ASan), so the signal surely lands while it is in flight.
+python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
+    f.write("<p>Tracking number " * 1000000)
+' "$WORK/slower.eml"
+TRACKMAIL_WORKER_CPU_MS=60000 "$TRACKMAIL" parse --json "$WORK/slower.eml" "$good" > "$WORK/crash.jsonl" 2> "$WORK/crash.err" &
 parent=$!
 child=
 for _ in $(seq 1 100); do
@@ -53,7 +63,7 @@ wait "$parent"
 rc=$?
 check "parse survives its worker's SIGSEGV (rc=$rc)" test "$rc" -eq 0
 check "the message in flight is quarantined as decoder-crash" \
-	grep -Eq '"file":"'"$WORK"'/slow.eml","outcome":"quarantined".*"reason":"decoder-crash".*(signal [0-9]+|exit status)' "$WORK/crash.jsonl"
+	grep -Eq '"file":"'"$WORK"'/slower.eml","outcome":"quarantined".*"reason":"decoder-crash".*(signal [0-9]+|exit status)' "$WORK/crash.jsonl"
 check "the next message is decided by a new worker" grep -q '"outcome":"shipped"' "$WORK/crash.jsonl"
 
 printf 'From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="\\""\r\n\r\n--"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--"--\r\n' > "$WORK/boundary.eml"
