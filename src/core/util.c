@@ -145,48 +145,58 @@ int util_fsync_dir(const char *dir)
 	return r;
 }
 
+int util_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int util_write_durable(const char *tmp, const char *path,
+		       const struct util_chunk *chunks, size_t n_chunks)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	for (size_t i = 0; i < n_chunks && r == 0; i++)
+		r = util_write_all(fd, chunks[i].data, chunks[i].len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	/* The rename is durable once the directory holding path is. */
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	return util_fsync_dir(slash ? dir : ".");
+}
+
 int util_write_file_durable(const char *path, const void *data, size_t len)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-	} else {
-		free(dir);
-		dir = xstrdup(".");
-	}
-
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = -errno;
-			close(fd);
-			unlink(tmp);
-			return e;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	if (fsync(fd) < 0) {
-		int e = -errno;
-		close(fd);
-		unlink(tmp);
-		return e;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = -errno;
-		unlink(tmp);
-		return e;
-	}
-	return util_fsync_dir(dir);
+	unlink(tmp); /* a leftover of a crashed run with the same pid */
+	struct util_chunk chunk = { data, len };
+	return util_write_durable(tmp, path, &chunk, 1);
 }
 
 int util_mkdir_p(const char *path)
@@ -232,11 +242,6 @@ const char *util_memcasemem(const char *hay, size_t len, const char *needle)
 			return hay + i;
 	}
 	return NULL;
-}
-
-bool util_str_has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 int util_parse_long(const char *s, long min, long max, long *out)

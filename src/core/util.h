@@ -46,8 +46,23 @@ static inline void fclosep(FILE **f)
  * bytes, -EISDIR for a directory, or -errno. */
 int util_read_file(const char *path, size_t max, char **data_r, size_t *len_r);
 
-/* Writes data to path atomically and durably: a temporary file in the same
- * directory, fsync, rename, fsync of the directory. */
+/* Writes all of data to fd, retrying short writes and EINTR. Returns 0
+ * or -errno. */
+int util_write_all(int fd, const void *data, size_t len);
+
+/* Writes the chunks to tmp (created, must not exist), fsyncs it, renames
+ * it to path and fsyncs path's directory: path then holds all of it or
+ * does not exist, also after a crash (Maildir delivery: tmp/ then new/).
+ * Returns 0 or -errno; tmp is removed on failure. */
+struct util_chunk {
+	const void *data;
+	size_t len;
+};
+int util_write_durable(const char *tmp, const char *path,
+		       const struct util_chunk *chunks, size_t n_chunks);
+
+/* util_write_durable() of one buffer, through a temporary file beside
+ * path. */
 int util_write_file_durable(const char *path, const void *data, size_t len);
 int util_fsync_dir(const char *dir);
 /* mkdir -p with mode 0700 for created components. */
@@ -58,7 +73,6 @@ void util_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Case-insensitive search for needle in the first len bytes of hay. */
 const char *util_memcasemem(const char *hay, size_t len, const char *needle);
-bool util_str_has_prefix(const char *s, const char *prefix);
 
 /* Strict decimal parse of a whole string into a long within [min, max]. */
 int util_parse_long(const char *s, long min, long max, long *out);

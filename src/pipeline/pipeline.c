@@ -220,38 +220,8 @@ int pipeline_quarantine_write(const char *data_dir, const char *raw,
 	header_safe(&h, detail ? detail : "");
 	buf_append_str(&h, "\r\n");
 
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	const char *chunks[2] = { h.data, raw };
-	size_t sizes[2] = { h.len, len };
-	for (int i = 0; i < 2 && r == 0; i++) {
-		const char *p = chunks[i];
-		size_t left = sizes[i];
-		while (left) {
-			ssize_t n = write(fd, p, left);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				r = -errno;
-				break;
-			}
-			p += n;
-			left -= (size_t)n;
-		}
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(tmp, final) < 0)
-		r = -errno;
-	if (r == 0)
-		r = util_fsync_dir(newdir);
-	if (r < 0)
-		unlink(tmp);
-out:
+	const struct util_chunk chunks[2] = { { h.data, h.len }, { raw, len } };
+	r = util_write_durable(tmp, final, chunks, 2);
 	buf_free(&h);
 	if (r < 0) {
 		free(final);

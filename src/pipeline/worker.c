@@ -15,6 +15,7 @@
 
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define BUILT_WITH_ASAN 1
@@ -62,21 +63,6 @@ static void apply_limits(const struct worker_limits *lim)
 	setrlimit(RLIMIT_CORE, &rl);
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void child_main(size_t start, size_t n, const struct worker_ops *ops,
 		       void *ctx, const struct worker_limits *lim, int fd)
 {
@@ -92,7 +78,7 @@ static void child_main(size_t start, size_t n, const struct worker_ops *ops,
 		if (r > worst)
 			worst = r;
 		uint64_t done = i;
-		if (write_all(fd, &done, sizeof(done)) < 0)
+		if (util_write_all(fd, &done, sizeof(done)) < 0)
 			break;
 	}
 	if (ops->child_done)
