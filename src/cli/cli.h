@@ -34,7 +34,6 @@ struct cli_common {
 	const char *parsers_dir; /* --parsers, then the effective value */
 	const char *domain;      /* --domain */
 	bool json;
-	bool quiet;
 	/* The loaded settings: immutable once loaded, alive until exit (one
 	 * of the two globals STYLE.md allows). */
 	const struct config *cfg;

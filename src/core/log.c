@@ -6,22 +6,16 @@
 #include <string.h>
 
 static enum log_level min_level = LOG_INFO;
-static bool quiet;
 
 void log_set_level(enum log_level level)
 {
 	min_level = level;
 }
 
-void log_set_quiet(bool q)
-{
-	quiet = q;
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error" };
-	if (level < min_level || (quiet && level < LOG_ERROR))
+	if (level < min_level)
 		return;
 	struct buf b;
 	buf_init(&b, 8192);

@@ -13,7 +13,6 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
-void log_set_quiet(bool quiet);
 /* fmt must produce key=value pairs; use log_escape for untrusted values. */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

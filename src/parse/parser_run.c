@@ -30,7 +30,6 @@ struct parser_matcher {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
 	pcre2_code *utf_check; /* empty pattern: validates UTF-8 once */
-	int limit_hits;        /* rules that stopped at a match limit */
 };
 
 struct parser_matcher *parser_matcher_new(void)
@@ -177,7 +176,6 @@ static int rule_exec(struct run *run, const struct rule *rule,
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	run->regex_failed = true;
-	run->m->limit_hits++;
 	explain(run, "  %s (line %d): stopped by a match limit (%d)",
 		rule->label, rule->line, rc);
 	return rc;
@@ -474,6 +472,38 @@ static void add_found(struct found_list *fl, const char *s, size_t len,
 	f->fixed = fixed;
 }
 
+/* Records the number the last match of a tracking rule captured in
+ * subject. Its carrier is the one the rule fixes, else the one its
+ * (?<carrier>) group captured, else fallback (the mail's carrier line).
+ * Returns false when the tracking group is empty. */
+static bool found_by_rule(struct run *run, const struct rule *rule,
+			  const char *subject, const char *where,
+			  const char *order, const char *fallback,
+			  size_t fallback_len, struct found_list *fl)
+{
+	const char *s, *c;
+	size_t n, cn;
+	group_span(run, rule->group_tracking, subject, &s, &n);
+	if (!s || !n)
+		return false;
+	group_span(run, rule->group_carrier, subject, &c, &cn);
+	if (run->explain) {
+		buf_printf(&run->r->explain, "  %s (line %d) matched tracking%s ",
+			   rule->label, rule->line, where);
+		explain_quote(&run->r->explain, s, n);
+		buf_append_char(&run->r->explain, '\n');
+	}
+	const char *named = c ? c : fallback;
+	size_t named_len = c ? cn : fallback_len;
+	if (rule->carrier) {
+		named = carrier_name(carrier_find(rule->carrier));
+		named_len = strlen(named);
+	}
+	add_found(fl, s, n, order, rule, named, named_len,
+		  rule->carrier != NULL);
+	return true;
+}
+
 /* Runs the tracking rules over one region (the whole body or a block). */
 static void extract_tracking(struct run *run, const struct parser *p,
 			     const char *text, size_t len, const char *order,
@@ -487,33 +517,9 @@ static void extract_tracking(struct run *run, const struct parser *p,
 		while (start <= len &&
 		       rule_exec(run, rule, text, len, start) == 1) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(run->m->md);
-			const char *s, *c;
-			size_t n, cn;
-			group_span(run, rule->group_tracking, text, &s, &n);
-			group_span(run, rule->group_carrier, text, &c, &cn);
-			if (s && n) {
-				any = true;
-				if (run->explain) {
-					buf_printf(&run->r->explain,
-						   "  %s (line %d) matched "
-						   "tracking ", rule->label,
-						   rule->line);
-					explain_quote(&run->r->explain, s, n);
-					buf_append_char(&run->r->explain, '\n');
-				}
-				const char *named = c ? c : mail_carrier;
-				size_t named_len = c ? cn : mail_carrier_len;
-				bool fixed = false;
-				if (rule->carrier) {
-					const struct carrier *fc =
-						carrier_find(rule->carrier);
-					named = carrier_name(fc);
-					named_len = strlen(named);
-					fixed = true;
-				}
-				add_found(fl, s, n, order, rule, named,
-					  named_len, fixed);
-			}
+			any |= found_by_rule(run, rule, text, "", order,
+					     mail_carrier, mail_carrier_len,
+					     fl);
 			start = next_start(text, len, start, ov[1]);
 		}
 		if (!any)
@@ -531,29 +537,9 @@ static void extract_links(struct run *run, const struct parser *p,
 		size_t ulen = strlen(url);
 		for (size_t i = 0; i < p->tracking_url.n; i++) {
 			const struct rule *rule = &p->tracking_url.v[i];
-			if (rule_exec(run, rule, url, ulen, 0) != 1)
-				continue;
-			const char *s, *c;
-			size_t n, cn;
-			group_span(run, rule->group_tracking, url, &s, &n);
-			group_span(run, rule->group_carrier, url, &c, &cn);
-			if (!s || !n)
-				continue;
-			if (run->explain) {
-				buf_printf(&run->r->explain,
-					   "  %s (line %d) matched tracking "
-					   "in link ", rule->label, rule->line);
-				explain_quote(&run->r->explain, s, n);
-				buf_append_char(&run->r->explain, '\n');
-			}
-			const char *named = c;
-			size_t named_len = cn;
-			if (rule->carrier) {
-				named = carrier_name(carrier_find(rule->carrier));
-				named_len = strlen(named);
-			}
-			add_found(fl, s, n, order, rule, named, named_len,
-				  rule->carrier != NULL);
+			if (rule_exec(run, rule, url, ulen, 0) == 1)
+				found_by_rule(run, rule, url, " in link", order,
+					      NULL, 0, fl);
 		}
 		/* Carrier tracking links carry the number themselves. */
 		struct carrier_check chk;
