@@ -215,10 +215,6 @@ static int cmd_test(const struct cli_common *c, const char *fixtures,
 	struct parser_set *set = NULL;
 	if (cli_load_parsers(c, &set) < 0)
 		return EXIT_CANNOT_START;
-	_cleanup_free_ char *dflt = xasprintf("%s/../fixtures/emails",
-					      c->parsers_dir);
-	if (!fixtures)
-		fixtures = dflt;
 	struct pipeline pl = { .parsers = set,
 			       .matcher = parser_matcher_new() };
 	struct buf failures;
@@ -313,11 +309,9 @@ static int cmd_table(const struct cli_common *c, const char *fixtures,
 	struct parser_set *set = NULL;
 	if (cli_load_parsers(c, &set) < 0)
 		return EXIT_CANNOT_START;
-	_cleanup_free_ char *dflt = xasprintf("%s/../fixtures/emails",
-					      c->parsers_dir);
 	struct buf t;
 	buf_init(&t, 1024 * 1024);
-	table(set, fixtures ? fixtures : dflt, &t);
+	table(set, fixtures, &t);
 	parser_set_free(&set);
 	if (!readme) {
 		fputs(buf_cstr(&t), stdout);
@@ -423,6 +417,11 @@ int cli_parsers(int argc, char **argv)
 	}
 	if (cli_common_defaults(&common) != 0)
 		return EXIT_USAGE;
+	/* Fixtures live beside the parsers: <parsers>/../fixtures/emails. */
+	_cleanup_free_ char *dflt = xasprintf("%s/../fixtures/emails",
+					      common.parsers_dir);
+	if (!fixtures)
+		fixtures = dflt;
 	char **rest = argv + optind + 1;
 	size_t n_rest = (size_t)(argc - optind - 1);
 	if (strcmp(verb, "test") == 0)
