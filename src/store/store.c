@@ -14,18 +14,7 @@
 #include <time.h>
 
 #include "core/util.h"
-
-#define STMT_CACHE 48
-
-struct store {
-	sqlite3 *db;
-	char error[256];
-	struct {
-		const char *sql;
-		sqlite3_stmt *st;
-	} cache[STMT_CACHE];
-	size_t n_cache;
-};
+#include "store/store_internal.h"
 
 /* Schema steps: migrations[i] takes user_version i to i+1. Never edit a
  * step that has shipped; add a new one. */
@@ -116,7 +105,7 @@ const char *store_error(const struct store *store)
 	return store->error;
 }
 
-static int fail(struct store *store, int rc)
+int store_fail(struct store *store, int rc)
 {
 	snprintf(store->error, sizeof(store->error), "%s",
 		 sqlite3_errmsg(store->db));
@@ -129,7 +118,7 @@ static int fail(struct store *store, int rc)
 	return -EIO;
 }
 
-static sqlite3_stmt *stmt(struct store *store, const char *sql)
+sqlite3_stmt *store_stmt(struct store *store, const char *sql)
 {
 	for (size_t i = 0; i < store->n_cache; i++) {
 		if (store->cache[i].sql == sql) {
@@ -142,7 +131,7 @@ static sqlite3_stmt *stmt(struct store *store, const char *sql)
 	int rc = sqlite3_prepare_v3(store->db, sql, -1,
 				    SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK) {
-		fail(store, rc);
+		store_fail(store, rc);
 		return NULL;
 	}
 	if (store->n_cache < STMT_CACHE) {
@@ -154,7 +143,7 @@ static sqlite3_stmt *stmt(struct store *store, const char *sql)
 }
 
 /* Finalizes st unless it lives in the cache. */
-static void stmt_done(struct store *store, sqlite3_stmt *st)
+void store_stmt_done(struct store *store, sqlite3_stmt *st)
 {
 	for (size_t i = 0; i < store->n_cache; i++)
 		if (store->cache[i].st == st) {
@@ -164,7 +153,7 @@ static void stmt_done(struct store *store, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
-static int exec(struct store *store, const char *sql)
+int store_exec(struct store *store, const char *sql)
 {
 	char *err = NULL;
 	int rc = sqlite3_exec(store->db, sql, NULL, NULL, &err);
@@ -179,7 +168,7 @@ static int exec(struct store *store, const char *sql)
 
 static int migrate(struct store *store)
 {
-	int r = exec(store, "BEGIN IMMEDIATE");
+	int r = store_exec(store, "BEGIN IMMEDIATE");
 	if (r < 0)
 		return r;
 	sqlite3_stmt *st = NULL;
@@ -190,7 +179,7 @@ static int migrate(struct store *store)
 	sqlite3_finalize(st);
 	int known = (int)(sizeof(migrations) / sizeof(*migrations));
 	if (version > known) {
-		exec(store, "ROLLBACK");
+		store_exec(store, "ROLLBACK");
 		snprintf(store->error, sizeof(store->error),
 			 "database schema version %d is newer than this "
 			 "trackmail knows (%d): upgrade trackmail",
@@ -198,21 +187,21 @@ static int migrate(struct store *store)
 		return -EPROTO;
 	}
 	for (; version < known; version++) {
-		r = exec(store, migrations[version]);
+		r = store_exec(store, migrations[version]);
 		if (r < 0) {
-			exec(store, "ROLLBACK");
+			store_exec(store, "ROLLBACK");
 			return r;
 		}
 		char sql[64];
 		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 			 version + 1);
-		r = exec(store, sql);
+		r = store_exec(store, sql);
 		if (r < 0) {
-			exec(store, "ROLLBACK");
+			store_exec(store, "ROLLBACK");
 			return r;
 		}
 	}
-	return exec(store, "COMMIT");
+	return store_exec(store, "COMMIT");
 }
 
 int store_open(const char *path, struct store **store_r, const char **error_r)
@@ -236,7 +225,7 @@ int store_open(const char *path, struct store **store_r, const char **error_r)
 	sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	/* FULL: a message acknowledged is a message kept, also on power
 	 * loss (LIBRARIES.md 5: ~1,100 commits/s here, affordable). */
-	int r = exec(store, "PRAGMA journal_mode=WAL;"
+	int r = store_exec(store, "PRAGMA journal_mode=WAL;"
 			    "PRAGMA synchronous=FULL;"
 			    "PRAGMA foreign_keys=ON;"
 			    "PRAGMA trusted_schema=OFF;");
@@ -268,26 +257,26 @@ void store_close(struct store **sp)
 
 int store_begin(struct store *store)
 {
-	return exec(store, "BEGIN IMMEDIATE");
+	return store_exec(store, "BEGIN IMMEDIATE");
 }
 
 int store_commit(struct store *store)
 {
-	return exec(store, "COMMIT");
+	return store_exec(store, "COMMIT");
 }
 
 void store_rollback(struct store *store)
 {
 	if (!sqlite3_get_autocommit(store->db))
-		exec(store, "ROLLBACK");
+		store_exec(store, "ROLLBACK");
 }
 
-static int64_t now(void)
+int64_t store_now(void)
 {
 	return (int64_t)time(NULL);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+void store_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
@@ -296,11 +285,11 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* Steps a statement that returns no rows. */
-static int step_done(struct store *store, sqlite3_stmt *st)
+int store_step_done(struct store *store, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE ? 0 : fail(store, rc);
-	stmt_done(store, st);
+	int r = rc == SQLITE_DONE ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -340,9 +329,9 @@ static int read_account(struct store *store, sqlite3_stmt *st,
 	} else if (rc == SQLITE_DONE) {
 		r = -ENOENT;
 	} else {
-		r = fail(store, rc);
+		r = store_fail(store, rc);
 	}
-	stmt_done(store, st);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -351,15 +340,15 @@ int store_account_add(struct store *store, const char *name,
 {
 	static const char sql[] = "INSERT INTO accounts(name, token, "
 				  "created_at) VALUES (?, ?, ?)";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	char token[STORE_TOKEN_LEN + 1];
 	new_token(token);
-	bind_text(st, 1, name);
-	bind_text(st, 2, token);
-	sqlite3_bind_int64(st, 3, now());
-	int r = step_done(store, st);
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, token);
+	sqlite3_bind_int64(st, 3, store_now());
+	int r = store_step_done(store, st);
 	if (r < 0)
 		return r;
 	return store_account_by_name(store, name, out);
@@ -370,10 +359,10 @@ int store_account_by_name(struct store *store, const char *name,
 {
 	static const char sql[] =
 		"SELECT id, name, token FROM accounts WHERE name = ?";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
-	bind_text(st, 1, name);
+	store_bind_text(st, 1, name);
 	return read_account(store, st, out);
 }
 
@@ -382,10 +371,10 @@ int store_account_by_token(struct store *store, const char *token,
 {
 	static const char sql[] =
 		"SELECT id, name, token FROM accounts WHERE token = lower(?)";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
-	bind_text(st, 1, token);
+	store_bind_text(st, 1, token);
 	return read_account(store, st, out);
 }
 
@@ -402,12 +391,12 @@ int store_account_allow_sender(struct store *store, int64_t account_id,
 {
 	static const char sql[] = "INSERT OR IGNORE INTO account_senders"
 				  "(account_id, sender) VALUES (?, lower(?))";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, sender);
-	return step_done(store, st);
+	store_bind_text(st, 2, sender);
+	return store_step_done(store, st);
 }
 
 int store_account_sender_allowed(struct store *store, int64_t account_id,
@@ -416,10 +405,10 @@ int store_account_sender_allowed(struct store *store, int64_t account_id,
 	static const char sql[] =
 		"SELECT count(*), sum(sender = lower(?)) FROM account_senders "
 		"WHERE account_id = ?";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
-	bind_text(st, 1, sender);
+	store_bind_text(st, 1, sender);
 	sqlite3_bind_int64(st, 2, account_id);
 	int r = 1;
 	int rc = sqlite3_step(st);
@@ -428,9 +417,9 @@ int store_account_sender_allowed(struct store *store, int64_t account_id,
 		    sqlite3_column_int(st, 1) == 0)
 			r = 0;
 	} else {
-		r = fail(store, rc);
+		r = store_fail(store, rc);
 	}
-	stmt_done(store, st);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -444,7 +433,7 @@ int store_account_each(struct store *store,
 		"  coalesce((SELECT group_concat(sender, ', ') FROM "
 		"    account_senders s WHERE s.account_id = a.id), '') "
 		"FROM accounts a ORDER BY a.id";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	int rc;
@@ -457,8 +446,8 @@ int store_account_each(struct store *store,
 			 (const char *)sqlite3_column_text(st, 2));
 		fn(&a, (const char *)sqlite3_column_text(st, 3), ctx);
 	}
-	int r = rc == SQLITE_DONE ? 0 : fail(store, rc);
-	stmt_done(store, st);
+	int r = rc == SQLITE_DONE ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -469,17 +458,17 @@ int store_message_insert(struct store *store, const struct store_message *m,
 		"INSERT INTO messages(account_id, message_id, content_hash, "
 		"source, received_at, orig_from, orig_subject) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-	sqlite3_stmt *st = stmt(store, ins);
+	sqlite3_stmt *st = store_stmt(store, ins);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, m->account_id);
-	bind_text(st, 2, m->message_id ? m->message_id : "");
-	bind_text(st, 3, m->content_hash);
-	bind_text(st, 4, m->source);
-	sqlite3_bind_int64(st, 5, now());
-	bind_text(st, 6, m->orig_from ? m->orig_from : "");
-	bind_text(st, 7, m->orig_subject ? m->orig_subject : "");
-	int r = step_done(store, st);
+	store_bind_text(st, 2, m->message_id ? m->message_id : "");
+	store_bind_text(st, 3, m->content_hash);
+	store_bind_text(st, 4, m->source);
+	sqlite3_bind_int64(st, 5, store_now());
+	store_bind_text(st, 6, m->orig_from ? m->orig_from : "");
+	store_bind_text(st, 7, m->orig_subject ? m->orig_subject : "");
+	int r = store_step_done(store, st);
 	if (r < 0)
 		return r;
 	if (sqlite3_changes(store->db) == 1) {
@@ -489,17 +478,17 @@ int store_message_insert(struct store *store, const struct store_message *m,
 	static const char sel[] =
 		"SELECT id FROM messages WHERE account_id = ? AND "
 		"message_id = ? AND content_hash = ?";
-	st = stmt(store, sel);
+	st = store_stmt(store, sel);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, m->account_id);
-	bind_text(st, 2, m->message_id ? m->message_id : "");
-	bind_text(st, 3, m->content_hash);
+	store_bind_text(st, 2, m->message_id ? m->message_id : "");
+	store_bind_text(st, 3, m->content_hash);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*id_r = sqlite3_column_int64(st, 0);
-	r = rc == SQLITE_ROW ? 0 : fail(store, rc);
-	stmt_done(store, st);
+	r = rc == SQLITE_ROW ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -546,22 +535,22 @@ static int upsert_order(struct store *store, int64_t account_id,
 		"  ELSE status END, "
 		"tracking_link = coalesce(?5, tracking_link), updated_at = ?6 "
 		"RETURNING id";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, supplier);
-	bind_text(st, 3, order);
-	bind_text(st, 4, status);
-	bind_text(st, 5, link);
-	sqlite3_bind_int64(st, 6, now());
+	store_bind_text(st, 2, supplier);
+	store_bind_text(st, 3, order);
+	store_bind_text(st, 4, status);
+	store_bind_text(st, 5, link);
+	sqlite3_bind_int64(st, 6, store_now());
 	int rc = sqlite3_step(st);
 	int r = 0;
 	if (rc == SQLITE_ROW)
 		*id_r = sqlite3_column_int64(st, 0);
 	else
-		r = fail(store, rc);
-	stmt_done(store, st);
+		r = store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -571,7 +560,7 @@ static int add_event(struct store *store, int64_t account_id, int64_t msg_row,
 	static const char sql[] =
 		"INSERT INTO events(account_id, message_row, supplier_order_id,"
 		" shipment_id, event, created_at) VALUES (?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
@@ -580,9 +569,9 @@ static int add_event(struct store *store, int64_t account_id, int64_t msg_row,
 		sqlite3_bind_int64(st, 3, order_id);
 	if (shipment_id)
 		sqlite3_bind_int64(st, 4, shipment_id);
-	bind_text(st, 5, event);
-	sqlite3_bind_int64(st, 6, now());
-	return step_done(store, st);
+	store_bind_text(st, 5, event);
+	sqlite3_bind_int64(st, 6, store_now());
+	return store_step_done(store, st);
 }
 
 static int add_shipment(struct store *store, int64_t account_id,
@@ -594,18 +583,18 @@ static int add_shipment(struct store *store, int64_t account_id,
 		"INSERT INTO shipments(account_id, supplier_order_id, supplier,"
 		" tracking_number, carrier, message_row, created_at) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
 	if (order_id)
 		sqlite3_bind_int64(st, 2, order_id);
-	bind_text(st, 3, supplier);
-	bind_text(st, 4, number);
-	bind_text(st, 5, carrier);
+	store_bind_text(st, 3, supplier);
+	store_bind_text(st, 4, number);
+	store_bind_text(st, 5, carrier);
 	sqlite3_bind_int64(st, 6, msg_row);
-	sqlite3_bind_int64(st, 7, now());
-	int r = step_done(store, st);
+	sqlite3_bind_int64(st, 7, store_now());
+	int r = store_step_done(store, st);
 	if (r < 0)
 		return r;
 	*id_r = sqlite3_changes(store->db) ? sqlite3_last_insert_rowid(store->db)
@@ -622,11 +611,11 @@ static int shipment_by_number(struct store *store, int64_t account_id,
 		"SELECT id, coalesce(supplier_order_id, 0) FROM shipments "
 		"WHERE account_id = ? AND tracking_number = ? ORDER BY id "
 		"LIMIT 1";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, number);
+	store_bind_text(st, 2, number);
 	int rc = sqlite3_step(st);
 	*id_r = 0;
 	*order_r = 0;
@@ -634,8 +623,8 @@ static int shipment_by_number(struct store *store, int64_t account_id,
 		*id_r = sqlite3_column_int64(st, 0);
 		*order_r = sqlite3_column_int64(st, 1);
 	}
-	int r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(store, rc);
-	stmt_done(store, st);
+	int r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -650,16 +639,16 @@ int store_record_result(struct store *store, int64_t account_id,
 	static const char upd[] =
 		"UPDATE messages SET supplier = ?, outcome = ?, event = ?, "
 		"reason = ?, result_json = ? WHERE id = ?";
-	sqlite3_stmt *st = stmt(store, upd);
+	sqlite3_stmt *st = store_stmt(store, upd);
 	if (!st)
 		return -EIO;
-	bind_text(st, 1, r->parser ? parser_id(r->parser) : NULL);
-	bind_text(st, 2, parse_outcome_name(r->outcome));
-	bind_text(st, 3, parse_event_name(r->event));
-	bind_text(st, 4, r->reason);
-	bind_text(st, 5, result_json);
+	store_bind_text(st, 1, r->parser ? parser_id(r->parser) : NULL);
+	store_bind_text(st, 2, parse_outcome_name(r->outcome));
+	store_bind_text(st, 3, parse_event_name(r->event));
+	store_bind_text(st, 4, r->reason);
+	store_bind_text(st, 5, result_json);
 	sqlite3_bind_int64(st, 6, msg_row);
-	int rc = step_done(store, st);
+	int rc = store_step_done(store, st);
 	if (rc < 0 || r->outcome == OUTCOME_QUARANTINED)
 		return rc;
 
@@ -740,20 +729,20 @@ int store_manual_shipment(struct store *store, int64_t account_id,
 	static const char find[] =
 		"SELECT supplier FROM supplier_orders WHERE account_id = ?1 "
 		"AND order_number = ?2 AND (?3 IS NULL OR supplier = ?3)";
-	sqlite3_stmt *st = stmt(store, find);
+	sqlite3_stmt *st = store_stmt(store, find);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
-	bind_text(st, 2, order);
-	bind_text(st, 3, supplier);
+	store_bind_text(st, 2, order);
+	store_bind_text(st, 3, supplier);
 	int found = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (found++ == 0)
 			snprintf(supplier_r, size, "%s",
 				 (const char *)sqlite3_column_text(st, 0));
 	}
-	int r = rc == SQLITE_DONE ? 0 : fail(store, rc);
-	stmt_done(store, st);
+	int r = rc == SQLITE_DONE ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
 	if (r < 0)
 		return r;
 	if (found == 0)
@@ -793,12 +782,12 @@ int store_manual_shipment(struct store *store, int64_t account_id,
 	static const char upd[] =
 		"UPDATE messages SET supplier = ?, outcome = 'shipped', "
 		"event = 'shipped' WHERE id = ?";
-	st = stmt(store, upd);
+	st = store_stmt(store, upd);
 	if (!st)
 		return -EIO;
-	bind_text(st, 1, supplier_r);
+	store_bind_text(st, 1, supplier_r);
 	sqlite3_bind_int64(st, 2, msg_row);
-	r = step_done(store, st);
+	r = store_step_done(store, st);
 	return r < 0 ? r : 1;
 }
 
@@ -810,18 +799,18 @@ int store_quarantine_add(struct store *store, int64_t account_id,
 		"INSERT INTO quarantine(account_id, message_row, reason, "
 		"detail, path, created_at, updated_at) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
 	if (msg_row)
 		sqlite3_bind_int64(st, 2, msg_row);
-	bind_text(st, 3, reason);
-	bind_text(st, 4, detail ? detail : "");
-	bind_text(st, 5, path);
-	sqlite3_bind_int64(st, 6, now());
-	sqlite3_bind_int64(st, 7, now());
-	int r = step_done(store, st);
+	store_bind_text(st, 3, reason);
+	store_bind_text(st, 4, detail ? detail : "");
+	store_bind_text(st, 5, path);
+	sqlite3_bind_int64(st, 6, store_now());
+	sqlite3_bind_int64(st, 7, store_now());
+	int r = store_step_done(store, st);
 	if (r == 0 && id_r)
 		*id_r = sqlite3_last_insert_rowid(store->db);
 	return r;
@@ -872,7 +861,7 @@ int store_quarantine_get(struct store *store, int64_t id,
 			 quarantine_select);
 		sql = buf;
 	}
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
@@ -881,8 +870,8 @@ int store_quarantine_get(struct store *store, int64_t id,
 	if (rc == SQLITE_ROW)
 		read_quarantine(st, out);
 	else
-		r = rc == SQLITE_DONE ? -ENOENT : fail(store, rc);
-	stmt_done(store, st);
+		r = rc == SQLITE_DONE ? -ENOENT : store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -899,10 +888,10 @@ int store_quarantine_each(struct store *store, const char *state,
 			 quarantine_select);
 		sql = buf;
 	}
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
-	bind_text(st, 1, state);
+	store_bind_text(st, 1, state);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_quarantine q;
@@ -910,8 +899,8 @@ int store_quarantine_each(struct store *store, const char *state,
 		fn(&q, ctx);
 		store_quarantine_clear(&q);
 	}
-	int r = rc == SQLITE_DONE ? 0 : fail(store, rc);
-	stmt_done(store, st);
+	int r = rc == SQLITE_DONE ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
@@ -921,14 +910,14 @@ int store_quarantine_set_state(struct store *store, int64_t id,
 	static const char sql[] =
 		"UPDATE quarantine SET state = ?, path = coalesce(?, path), "
 		"updated_at = ? WHERE id = ?";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
-	bind_text(st, 1, state);
-	bind_text(st, 2, path);
-	sqlite3_bind_int64(st, 3, now());
+	store_bind_text(st, 1, state);
+	store_bind_text(st, 2, path);
+	sqlite3_bind_int64(st, 3, store_now());
 	sqlite3_bind_int64(st, 4, id);
-	int r = step_done(store, st);
+	int r = store_step_done(store, st);
 	if (r == 0 && sqlite3_changes(store->db) == 0)
 		return -ENOENT;
 	return r;
@@ -945,10 +934,10 @@ int store_supplier_stats(struct store *store, int days,
 		"sum(outcome = 'quarantined') FROM messages "
 		"WHERE received_at >= ? AND outcome IS NOT NULL "
 		"GROUP BY 1 ORDER BY 1";
-	sqlite3_stmt *st = stmt(store, sql);
+	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, now() - (int64_t)days * 86400);
+	sqlite3_bind_int64(st, 1, store_now() - (int64_t)days * 86400);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_supplier_stats s;
@@ -959,8 +948,8 @@ int store_supplier_stats(struct store *store, int days,
 		s.quarantined = sqlite3_column_int64(st, 3);
 		fn(&s, ctx);
 	}
-	int r = rc == SQLITE_DONE ? 0 : fail(store, rc);
-	stmt_done(store, st);
+	int r = rc == SQLITE_DONE ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
 	return r;
 }
 
