@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/carriers.h"
 #include "cli/cli.h"
@@ -36,6 +37,11 @@ int main(int argc, char **argv)
 {
 	/* libetpan and libcurl write to sockets with plain send(). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Everything trackmail creates (the database and its -wal/-shm, the
+	 * quarantine, the spool) is the service user's alone: it holds
+	 * account tokens and customers' mail. What another daemon must reach
+	 * sets its own mode explicitly. */
+	umask(077);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

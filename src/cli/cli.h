@@ -66,14 +66,22 @@ bool cli_common_option(struct cli_common *c, int opt, const char *arg);
 /* Loads the parser directory; prints broken files to stderr (they are
  * skipped). Returns 0, or -errno when the directory is unusable. */
 int cli_load_parsers(const struct cli_common *c, struct parser_set **set_r);
+/* The same for commands that store decisions (ingest, quarantine retry,
+ * serve): a broken parser file would silently send its supplier's mail to
+ * the fallback, so unless skip_broken it is an error: prints the broken
+ * files (file:line) and returns -EINVAL, set_r left NULL. */
+int cli_load_parsers_checked(const struct cli_common *c, bool skip_broken,
+			     struct parser_set **set_r);
 
 /* Creates the data dir and opens <data_dir>/trackmail.db. Prints the
  * error and returns <0 on failure. */
 int cli_open_store(const struct cli_common *c, struct store **store_r);
 
-/* Expands PATH arguments: a file, "-" (stdin), or a directory (every
- * regular file below it, sorted, hidden files skipped). Prints unreadable
- * paths to stderr and counts them in *errors. */
+/* Expands PATH arguments: a file, "-" (stdin), or a directory (every mail
+ * file below it, sorted: *.eml, and every entry of a Maildir's cur/ or
+ * new/; hidden files skipped). Other files in a directory (a fixture's
+ * .json, a README) are not mail: skipped, and named on stderr with their
+ * count. Prints unreadable paths to stderr and counts them in *errors. */
 struct cli_paths {
 	char **v;
 	size_t n;

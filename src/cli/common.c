@@ -6,10 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/log.h"
+#include "core/term.h"
 #include "core/util.h"
+#include "pipeline/qfile.h"
 
 #ifndef TRACKMAIL_PARSERS_INSTALL_DIR
 #define TRACKMAIL_PARSERS_INSTALL_DIR "/usr/local/share/trackmail/parsers"
@@ -107,6 +111,31 @@ int cli_load_parsers(const struct cli_common *c, struct parser_set **set_r)
 	return r;
 }
 
+int cli_load_parsers_checked(const struct cli_common *c, bool skip_broken,
+			     struct parser_set **set_r)
+{
+	if (skip_broken)
+		return cli_load_parsers(c, set_r);
+	struct buf errors;
+	buf_init(&errors, 1024 * 1024);
+	int r = parser_set_load_dir(c->parsers_dir, set_r, &errors);
+	if (r < 0) {
+		fprintf(stderr, "trackmail: cannot read parser directory %s: "
+			"%s (set --parsers or TRACKMAIL_PARSERS_DIR)\n",
+			c->parsers_dir, strerror(-r));
+	} else if (errors.len) {
+		fprintf(stderr, "%s", buf_cstr(&errors));
+		fprintf(stderr, "trackmail: refusing to start with a broken "
+			"parser file (its supplier's mail would fall to the "
+			"fallback): fix the file above, or pass "
+			"--skip-broken-parsers\n");
+		parser_set_free(set_r);
+		r = -EINVAL;
+	}
+	buf_free(&errors);
+	return r;
+}
+
 int cli_open_store(const struct cli_common *c, struct store **store_r)
 {
 	int r = util_mkdir_p(c->data_dir);
@@ -115,12 +144,29 @@ int cli_open_store(const struct cli_common *c, struct store **store_r)
 			c->data_dir, strerror(-r));
 		return r;
 	}
+	/* The data dir holds account tokens and mail: the service user's
+	 * only (also one an older version or a person created 0755). */
+	struct stat st;
+	if (stat(c->data_dir, &st) == 0 && (st.st_mode & 077) &&
+	    st.st_uid == geteuid() && chmod(c->data_dir, 0700) < 0)
+		fprintf(stderr, "trackmail: warning: cannot make data dir %s "
+			"private: %s\n", c->data_dir, strerror(errno));
 	_cleanup_free_ char *path = xasprintf("%s/trackmail.db", c->data_dir);
 	const char *error = NULL;
 	r = store_open(path, store_r, &error);
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "trackmail: cannot open database %s\n",
 			error ? error : path);
+		return r;
+	}
+	/* Schema 2 moved the quarantine to one Maildir per account. */
+	r = qfile_migrate(c->data_dir, *store_r);
+	if (r < 0) {
+		fprintf(stderr, "trackmail: cannot move %s/quarantine to the "
+			"per-account folders: %s\n", c->data_dir,
+			strerror(-r));
+		store_close(store_r);
+	}
 	return r;
 }
 
@@ -135,18 +181,36 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Mail in a directory: *.eml, or anything in a Maildir's cur/ or new/. */
+static bool is_mail_file(const char *dir, const char *name)
+{
+	size_t n = strlen(name);
+	if (n > 4 && strcasecmp(name + n - 4, ".eml") == 0)
+		return true;
+	const char *slash = strrchr(dir, '/');
+	const char *last = slash ? slash + 1 : dir;
+	return strcmp(last, "cur") == 0 || strcmp(last, "new") == 0;
+}
+
+struct skipped {
+	size_t n;
+	char *first;
+};
+
 static void expand_dir(struct cli_paths *p, const char *dir, int *errors,
-		       int depth)
+		       int depth, struct skipped *sk)
 {
 	if (depth > 32) {
+		_cleanup_free_ char *safe = term_safe(dir);
 		fprintf(stderr, "trackmail: %s: directories nested too deep, "
-			"skipped\n", dir);
+			"skipped\n", safe);
 		(*errors)++;
 		return;
 	}
 	DIR *d = opendir(dir);
 	if (!d) {
-		fprintf(stderr, "trackmail: %s: %s\n", dir, strerror(errno));
+		_cleanup_free_ char *safe = term_safe(dir);
+		fprintf(stderr, "trackmail: %s: %s\n", safe, strerror(errno));
 		(*errors)++;
 		return;
 	}
@@ -169,10 +233,17 @@ static void expand_dir(struct cli_paths *p, const char *dir, int *errors,
 		/* Symlinked directories are not followed: two links to
 		 * "." would make the walk exponential. */
 		bool link = lstat(local.v[i], &lst) == 0 && S_ISLNK(lst.st_mode);
-		if (S_ISDIR(st.st_mode) && !link)
-			expand_dir(p, local.v[i], errors, depth + 1);
-		else if (S_ISREG(st.st_mode))
-			paths_add(p, local.v[i]);
+		if (S_ISDIR(st.st_mode) && !link) {
+			expand_dir(p, local.v[i], errors, depth + 1, sk);
+		} else if (S_ISREG(st.st_mode)) {
+			const char *base = strrchr(local.v[i], '/') + 1;
+			if (is_mail_file(dir, base)) {
+				paths_add(p, local.v[i]);
+			} else {
+				if (sk->n++ == 0)
+					sk->first = xstrdup(local.v[i]);
+			}
+		}
 	}
 	cli_paths_free(&local);
 }
@@ -185,11 +256,23 @@ void cli_paths_expand(struct cli_paths *paths, char **args, size_t n_args,
 		if (strcmp(args[i], "-") == 0) {
 			paths_add(paths, "-");
 		} else if (stat(args[i], &st) < 0) {
-			fprintf(stderr, "trackmail: %s: %s\n", args[i],
+			_cleanup_free_ char *safe = term_safe(args[i]);
+			fprintf(stderr, "trackmail: %s: %s\n", safe,
 				strerror(errno));
 			(*errors)++;
 		} else if (S_ISDIR(st.st_mode)) {
-			expand_dir(paths, args[i], errors, 0);
+			struct skipped sk = { 0 };
+			expand_dir(paths, args[i], errors, 0, &sk);
+			if (sk.n) {
+				_cleanup_free_ char *d = term_safe(args[i]);
+				_cleanup_free_ char *f = term_safe(sk.first);
+				fprintf(stderr, "trackmail: %s: skipped %zu "
+					"file%s that %s not mail (not *.eml, "
+					"not in a Maildir cur/ or new/), e.g. "
+					"%s\n", d, sk.n, sk.n == 1 ? "" : "s",
+					sk.n == 1 ? "is" : "are", f);
+			}
+			free(sk.first);
 		} else {
 			paths_add(paths, args[i]);
 		}

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/term.h"
 #include "core/util.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/worker.h"
@@ -20,9 +22,10 @@
 static const char parse_usage[] =
 	"usage: trackmail parse [--json] [--explain] [--parsers DIR] PATH...\n"
 	"\n"
-	"Decodes and parses each message (a file, every file below a\n"
-	"directory, or - for standard input) and prints what trackmail\n"
-	"would decide. Nothing is stored.\n"
+	"Decodes and parses each message (a file, every mail file below a\n"
+	"directory: *.eml and Maildir cur/ and new/ entries, or - for\n"
+	"standard input) and prints what trackmail would decide. Nothing is\n"
+	"stored. A broken parser file is reported and skipped.\n"
 	"\n"
 	"  --json          one JSON object per message per line\n"
 	"  --explain       show which parser and rule matched which text\n"
@@ -46,10 +49,16 @@ static const char ingest_usage[] =
 	"                  ./trackmail-data)\n"
 	"  --account NAME  file under this account (default: the account of\n"
 	"                  the t-<token>@ recipient, else 'default')\n"
+	"  --skip-broken-parsers  start even when a parser file is broken\n"
+	"                  (its supplier's mail then falls to the fallback)\n"
 	"  --json, --explain, --parsers, --no-isolate: as for parse\n"
 	"\n"
+	"A directory yields mail files only: *.eml and the entries of a\n"
+	"Maildir's cur/ and new/; what it skips is named on stderr.\n"
+	"\n"
 	"Exit: 0 every message stored, 1 some input could not be read or\n"
-	"stored, 2 usage, 3 cannot start.\n";
+	"stored (ingest stops at the first write the store refuses, e.g. a\n"
+	"full disk), 2 usage, 3 cannot start (also: a broken parser file).\n";
 
 struct run_ctx {
 	struct cli_common common;
@@ -81,23 +90,39 @@ static void print_human(const struct pipeline_result *res, const char *name)
 {
 	const struct parse_result *r = &res->parse;
 	const char *supplier = r->parser ? parser_id(r->parser) : "-";
-	printf("%s: %s event=%s parser=%s", name,
-	       res->duplicate ? "duplicate" : parse_outcome_name(r->outcome),
-	       parse_event_name(r->event), supplier);
-	if (r->order)
-		printf(" order=%s", r->order);
+	/* Names and mail-derived text escaped for the terminal. */
+	struct buf b;
+	buf_init(&b, (size_t)-1);
+	term_escape(&b, name);
+	buf_printf(&b, ": %s event=%s parser=%s",
+		   res->duplicate ? "duplicate" : parse_outcome_name(r->outcome),
+		   parse_event_name(r->event), supplier);
+	if (r->order) {
+		buf_append_str(&b, " order=");
+		term_escape(&b, r->order);
+	}
 	for (size_t i = 0; i < r->n_shipments; i++)
-		printf(" tracking=%s/%s", r->shipments[i].decision.check.normalized,
-		       r->shipments[i].carrier_id);
-	for (size_t i = 0; i < r->n_notices; i++)
-		printf(" notice=%s", r->notices[i].number);
-	if (r->reason)
-		printf(" reason=%s (%s)", r->reason, r->detail ? r->detail : "");
+		buf_printf(&b, " tracking=%s/%s",
+			   r->shipments[i].decision.check.normalized,
+			   r->shipments[i].carrier_id);
+	for (size_t i = 0; i < r->n_notices; i++) {
+		buf_append_str(&b, " notice=");
+		term_escape(&b, r->notices[i].number);
+	}
+	if (r->reason) {
+		buf_printf(&b, " reason=%s (", r->reason);
+		term_escape(&b, r->detail ? r->detail : "");
+		buf_append_char(&b, ')');
+	}
 	if (res->quarantine_id)
-		printf(" quarantine_id=%lld", (long long)res->quarantine_id);
-	putchar('\n');
-	if (r->explain.len)
-		printf("%s", buf_cstr(&r->explain));
+		buf_printf(&b, " quarantine_id=%lld",
+			   (long long)res->quarantine_id);
+	puts(buf_cstr(&b));
+	buf_free(&b);
+	if (r->explain.len) {
+		_cleanup_free_ char *safe = term_safe(buf_cstr(&r->explain));
+		printf("%s", safe);
+	}
 }
 
 static void report(struct run_ctx *ctx, const struct pipeline_result *res,
@@ -110,11 +135,39 @@ static void report(struct run_ctx *ctx, const struct pipeline_result *res,
 	fflush(stdout);
 }
 
+/* In the worker child: its own connection, opened after fork. */
 static int ensure_store(struct run_ctx *ctx)
 {
 	if (!ctx->ingest || ctx->pl.store)
 		return 0;
 	return cli_open_store(&ctx->common, &ctx->pl.store);
+}
+
+/* After a store failure: stop taking input when the store refuses writes
+ * (disk full, read-only, I/O error): every further message would fail
+ * the same way, and nothing half-stored is left behind (each message is
+ * one transaction). A busy database is transient. */
+static int store_failed(struct run_ctx *ctx, const char *name, int r,
+			const struct pipeline_result *res)
+{
+	_cleanup_free_ char *safe = term_safe(name);
+	fprintf(stderr, "trackmail: %s: not stored: %s\n", safe,
+		res->error ? res->error : strerror(-r));
+	if (r == -EBUSY || !ctx->ingest)
+		return EXIT_SOME_FAILED;
+	fprintf(stderr, "trackmail: the store refuses writes: stopping\n");
+	return EXIT_SOME_FAILED | WORKER_STOP;
+}
+
+static void print_read_error(const char *name, int r)
+{
+	_cleanup_free_ char *safe = term_safe(name);
+	if (r == -EFBIG)
+		fprintf(stderr, "trackmail: %s: larger than the message size "
+			"limit of %u bytes; not processed, the file is left as "
+			"it is\n", safe, LIMIT_MESSAGE_SIZE);
+	else
+		fprintf(stderr, "trackmail: %s: %s\n", safe, strerror(-r));
 }
 
 static int process_one(size_t i, void *vctx)
@@ -125,34 +178,27 @@ static int process_one(size_t i, void *vctx)
 	size_t len = 0;
 	int r = read_input(ctx, i, &data, &len);
 	if (r < 0) {
-		if (r == -EFBIG)
-			fprintf(stderr, "trackmail: %s: larger than the message "
-				"size limit of %u bytes; not processed, the "
-				"file is left as it is\n", name,
-				LIMIT_MESSAGE_SIZE);
-		else
-			fprintf(stderr, "trackmail: %s: %s\n", name,
-				strerror(-r));
+		print_read_error(name, r);
 		return EXIT_SOME_FAILED;
 	}
 	bool borrowed = r == 1;
 	if (ensure_store(ctx) < 0) {
 		if (!borrowed)
 			free(data);
-		return EXIT_SOME_FAILED;
+		return EXIT_SOME_FAILED | WORKER_STOP;
 	}
 	struct pipeline_result res;
 	pipeline_result_init(&res);
 	r = pipeline_process(&ctx->pl, data, len, name, &res);
+	int rc = EXIT_DONE;
 	if (r < 0)
-		fprintf(stderr, "trackmail: %s: not stored: %s\n", name,
-			strerror(-r));
+		rc = store_failed(ctx, name, r, &res);
 	else
 		report(ctx, &res, name);
 	pipeline_result_clear(&res);
 	if (!borrowed)
 		free(data);
-	return r < 0 ? EXIT_SOME_FAILED : EXIT_DONE;
+	return rc;
 }
 
 static int crashed_one(size_t i, const char *why, bool timeout, void *vctx)
@@ -161,10 +207,18 @@ static int crashed_one(size_t i, const char *why, bool timeout, void *vctx)
 	const char *name = ctx->paths.v[i];
 	char *data = NULL;
 	size_t len = 0;
-	int r = read_input(ctx, i, &data, &len);
+	/* Only a regular file (or stdin, read up front) is read again: a
+	 * FIFO that blocked the worker would block the parent too. */
+	struct stat st;
+	int r = strcmp(name, "-") == 0 || (stat(name, &st) == 0 &&
+					   S_ISREG(st.st_mode))
+			? read_input(ctx, i, &data, &len)
+			: -EINVAL;
 	if (r < 0) {
+		_cleanup_free_ char *safe = term_safe(name);
 		fprintf(stderr, "trackmail: %s: decoder died (%s) and the file "
-			"can no longer be read: %s\n", name, why, strerror(-r));
+			"cannot be read again: %s\n", safe, why,
+			r == -EINVAL ? "not a regular file" : strerror(-r));
 		return EXIT_SOME_FAILED;
 	}
 	bool borrowed = r == 1;
@@ -172,23 +226,27 @@ static int crashed_one(size_t i, const char *why, bool timeout, void *vctx)
 				 why);
 	struct pipeline_result res;
 	pipeline_result_init(&res);
-	/* The parent's own connection: the child's died with it. */
-	r = ensure_store(ctx);
+	/* The parent's own connection, opened for this and closed again:
+	 * no connection may cross the next fork(). */
+	struct pipeline pl = ctx->pl;
+	pl.store = NULL;
+	r = ctx->ingest ? cli_open_store(&ctx->common, &pl.store) : 0;
 	if (r == 0)
-		r = pipeline_record_crash(&ctx->pl, data, len, name,
+		r = pipeline_record_crash(&pl, data, len, name,
 					  timeout ? "decoder-timeout"
 						  : "decoder-crash",
 					  detail, &res);
+	store_close(&pl.store);
+	int rc = EXIT_DONE;
 	if (r < 0)
-		fprintf(stderr, "trackmail: %s: not stored: %s\n", name,
-			strerror(-r));
+		rc = store_failed(ctx, name, r, &res);
 	else
 		report(ctx, &res, name);
 	pipeline_result_clear(&res);
 	free(detail);
 	if (!borrowed)
 		free(data);
-	return r < 0 ? EXIT_SOME_FAILED : EXIT_DONE;
+	return rc;
 }
 
 static void child_done(void *vctx)
@@ -200,7 +258,7 @@ static void child_done(void *vctx)
 
 static int run(int argc, char **argv, bool ingest)
 {
-	enum { OPT_ACCOUNT = 256, OPT_NO_ISOLATE };
+	enum { OPT_ACCOUNT = 256, OPT_NO_ISOLATE, OPT_SKIP_BROKEN };
 	static const struct option opts[] = {
 		CLI_OPTION_JSON,
 		CLI_OPTION_PARSERS,
@@ -209,12 +267,13 @@ static int run(int argc, char **argv, bool ingest)
 		{ "explain", no_argument, NULL, 'e' },
 		{ "account", required_argument, NULL, OPT_ACCOUNT },
 		{ "no-isolate", no_argument, NULL, OPT_NO_ISOLATE },
+		{ "skip-broken-parsers", no_argument, NULL, OPT_SKIP_BROKEN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *usage = ingest ? ingest_usage : parse_usage;
 	struct run_ctx ctx = { .ingest = ingest };
-	bool isolate = true;
+	bool isolate = true, skip_broken = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -232,6 +291,9 @@ static int run(int argc, char **argv, bool ingest)
 			break;
 		case OPT_NO_ISOLATE:
 			isolate = false;
+			break;
+		case OPT_SKIP_BROKEN:
+			skip_broken = true;
 			break;
 		case 'h':
 			cli_usage(usage, false);
@@ -251,7 +313,10 @@ static int run(int argc, char **argv, bool ingest)
 	ctx.pl.data_dir = ctx.common.data_dir;
 
 	struct parser_set *set = NULL;
-	if (cli_load_parsers(&ctx.common, &set) < 0)
+	/* ingest stores decisions: a broken parser file would send its
+	 * supplier's mail to the fallback unnoticed. parse only warns. */
+	if (cli_load_parsers_checked(&ctx.common, !ingest || skip_broken,
+				     &set) < 0)
 		return EXIT_CANNOT_START;
 	ctx.pl.parsers = set;
 	ctx.pl.matcher = parser_matcher_new();
@@ -295,12 +360,18 @@ static int run(int argc, char **argv, bool ingest)
 	struct worker_limits lim;
 	worker_default_limits(&lim);
 	lim.cpu_ms = (unsigned)ctx.common.cfg->worker_cpu_ms;
+	lim.wall_ms = (unsigned)ctx.common.cfg->worker_wall_ms;
 	static const struct worker_ops ops = {
 		.process = process_one,
 		.crashed = crashed_one,
 		.child_done = child_done,
 	};
-	int r = worker_run(ctx.paths.n, &ops, &ctx, &lim, isolate);
+	size_t left = 0;
+	int r = worker_run(ctx.paths.n, &ops, &ctx, &lim, isolate, &left);
+	if (left)
+		fprintf(stderr, "trackmail: %zu file%s not processed (run "
+			"ingest again once the store takes writes: stored "
+			"messages are duplicates)\n", left, left == 1 ? "" : "s");
 	if (r < 0) {
 		fprintf(stderr, "trackmail: cannot start a worker: %s\n",
 			strerror(-r));

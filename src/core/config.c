@@ -44,6 +44,10 @@ static const struct key keys[] = {
 	{ "worker_cpu_ms", KEY_LONG, OFF(worker_cpu_ms), "10000", 1, 3600000,
 	  NULL, "TRACKMAIL_WORKER_CPU_MS",
 	  "CPU time one message may take in the decoder worker (ms)" },
+	{ "worker_wall_ms", KEY_LONG, OFF(worker_wall_ms), "60000", 100,
+	  3600000, NULL, "TRACKMAIL_WORKER_WALL_MS",
+	  "wall-clock time one message may take in the decoder worker, "
+	  "storing included (ms)" },
 	{ "log_level", KEY_ENUM, OFF(log_level), "info", 0, 0,
 	  "debug|info|warn|error", "TRACKMAIL_LOG_LEVEL",
 	  "least important log lines written to stderr" },

@@ -18,6 +18,7 @@ struct config {
 	char *parsers_dir;   /* parser files */
 	char *domain;        /* domain of the t-<token>@ addresses */
 	long worker_cpu_ms;  /* CPU time per message in the worker */
+	long worker_wall_ms; /* wall-clock time per message in the worker */
 	char *log_level;     /* debug, info, warn, error */
 	/* Where each value came from: "default", "FILE:LINE", "env NAME",
 	 * "option"; indexed like the table (config_key_count()). */
@@ -34,7 +35,7 @@ void config_free(struct config *cfg);
 int config_load_file(struct config *cfg, const char *path,
 		     struct buf *errors);
 /* Applies TRACKMAIL_DATA_DIR, TRACKMAIL_PARSERS_DIR, TRACKMAIL_DOMAIN,
- * TRACKMAIL_WORKER_CPU_MS, TRACKMAIL_LOG_LEVEL. Errors like the file. */
+ * TRACKMAIL_WORKER_CPU_MS, TRACKMAIL_WORKER_WALL_MS, TRACKMAIL_LOG_LEVEL. Errors like the file. */
 int config_load_env(struct config *cfg, struct buf *errors);
 /* Sets one key from a command-line option (value checked the same way). */
 int config_set(struct config *cfg, const char *key, const char *value,

@@ -62,6 +62,11 @@
  * letting one message take the machine. Stack: libetpan recurses per MIME
  * level; depth is capped at LIMIT_MIME_DEPTH, 64 MiB is far beyond it. */
 #define LIMIT_WORKER_CPU_MS 10000u
+/* Wall-clock time per message: a read that blocks (a FIFO, a hung network
+ * file system) uses no CPU and would hang the worker for ever. It covers
+ * the store's commit too (busy timeout 10 s, fsyncs), so it sits well
+ * above LIMIT_WORKER_CPU_MS plus the busy timeout. */
+#define LIMIT_WORKER_WALL_MS 60000u
 #define LIMIT_WORKER_MEMORY (2048ul * 1024 * 1024)
 #define LIMIT_WORKER_STACK (64ul * 1024 * 1024)
 

@@ -1,6 +1,8 @@
-/* pipeline.c - composes mail -> parse -> store for one message.
+/* pipeline.c - composes mail -> parse -> store for one message: the one
+ * code path every command and worker uses (see pipeline.h's contract).
  *
- * The decision (parse) happens before the write transaction opens, so a
+ * The decision (parse), the reads (account, duplicate, allowlist) and the
+ * quarantine file happen before the write transaction opens, so a
  * transaction holds the database lock only for the inserts. A quarantine
  * copy is written and fsync'd before the row that points at it commits:
  * a crash in between leaves a file without a row (found by a person),
@@ -9,16 +11,16 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
+#include "pipeline/qfile.h"
+#include "store/store_message.h"
 
 void pipeline_result_init(struct pipeline_result *res)
 {
@@ -31,6 +33,7 @@ void pipeline_result_clear(struct pipeline_result *res)
 	mail_free(&res->msg);
 	parse_result_clear(&res->parse);
 	free(res->json);
+	free(res->error);
 	pipeline_result_init(res);
 }
 
@@ -167,84 +170,6 @@ static int resolve_account(struct pipeline *pl, struct pipeline_result *res)
 	return store_account_default(pl->store, &res->account);
 }
 
-static char *maildir_name(void)
-{
-	static unsigned long seq;
-	unsigned char rnd[6];
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0, sizeof(rnd));
-	char host[64];
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *h = host; *h; h++)
-		if (*h == '/' || *h == ':')
-			*h = '_';
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return xasprintf("%lld.M%ldP%ldQ%luR%02x%02x%02x%02x%02x%02x.%s",
-			 (long long)ts.tv_sec, ts.tv_nsec / 1000,
-			 (long)getpid(), ++seq, rnd[0], rnd[1], rnd[2], rnd[3],
-			 rnd[4], rnd[5], host);
-}
-
-/* Header values we write must stay one line of printable text. */
-static void header_safe(struct buf *b, const char *s)
-{
-	for (; s && *s && b->len < 900; s++) {
-		unsigned char c = (unsigned char)*s;
-		buf_append_char(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-	}
-}
-
-int pipeline_quarantine_write(const char *data_dir, const char *raw,
-			      size_t len, const char *reason,
-			      const char *detail, char **path_r)
-{
-	_cleanup_free_ char *dir = xasprintf("%s/quarantine", data_dir);
-	_cleanup_free_ char *tmpdir = xasprintf("%s/tmp", dir);
-	_cleanup_free_ char *newdir = xasprintf("%s/new", dir);
-	_cleanup_free_ char *curdir = xasprintf("%s/cur", dir);
-	int r;
-	if ((r = util_mkdir_p(tmpdir)) < 0 || (r = util_mkdir_p(newdir)) < 0 ||
-	    (r = util_mkdir_p(curdir)) < 0)
-		return r;
-	_cleanup_free_ char *name = maildir_name();
-	_cleanup_free_ char *tmp = xasprintf("%s/%s", tmpdir, name);
-	char *final = xasprintf("%s/%s", newdir, name);
-	struct buf h;
-	buf_init(&h, 4096);
-	buf_append_str(&h, "X-Trackmail-Quarantine-Reason: ");
-	header_safe(&h, reason);
-	buf_append_str(&h, "\r\nX-Trackmail-Quarantine-Detail: ");
-	header_safe(&h, detail ? detail : "");
-	buf_append_str(&h, "\r\n");
-
-	const struct util_chunk chunks[2] = { { h.data, h.len }, { raw, len } };
-	r = util_write_durable(tmp, final, chunks, 2);
-	buf_free(&h);
-	if (r < 0) {
-		free(final);
-		return r;
-	}
-	*path_r = final;
-	return 0;
-}
-
-size_t pipeline_quarantine_skip_headers(const char *raw, size_t len)
-{
-	static const char prefix[] = "X-Trackmail-Quarantine-";
-	size_t off = 0;
-	while (len - off > sizeof(prefix) &&
-	       strncasecmp(raw + off, prefix, sizeof(prefix) - 1) == 0) {
-		const char *nl = memchr(raw + off, '\n', len - off);
-		if (!nl)
-			break;
-		off = (size_t)(nl - raw) + 1;
-	}
-	return off;
-}
-
 static void log_result(const struct pipeline_result *res, const char *name)
 {
 	struct buf b;
@@ -261,67 +186,166 @@ static void log_result(const struct pipeline_result *res, const char *name)
 	buf_free(&b);
 }
 
-/* Stores a decided message: one transaction. */
-static int store_message(struct pipeline *pl, const char *raw, size_t len,
-			 const char *name, struct pipeline_result *res)
+static void set_error(struct pipeline_result *res, char *msg)
+{
+	free(res->error);
+	res->error = msg;
+}
+
+/* The allowlist of the account: a decided message from a forwarder not
+ * on it is quarantined instead. A read, before the write lock. */
+static int check_sender(struct pipeline *pl, struct pipeline_result *res)
 {
 	struct parse_result *r = &res->parse;
+	if (!res->msg || r->outcome == OUTCOME_QUARANTINED)
+		return 0;
+	int ok = store_account_sender_allowed(pl->store, res->account.id,
+					      res->msg->from.addr);
+	if (ok < 0)
+		return ok;
+	if (ok == 0) {
+		r->outcome = OUTCOME_QUARANTINED;
+		r->reason = "sender-not-allowed";
+		free(r->detail);
+		r->detail = xasprintf("%s is not on the allowlist of account %s",
+				      res->msg->from.addr, res->account.name);
+	}
+	return 0;
+}
+
+/* Test hook (docs/testing.md): TRACKMAIL_TEST_KILL_AFTER_COMMIT=TEXT kills
+ * the process with SIGKILL right after it committed a message whose name
+ * contains TEXT: the moment between the commit and the worker's "done"
+ * report that must never store a message twice. */
+static void test_kill_after_commit(const char *name)
+{
+	const char *want = getenv("TRACKMAIL_TEST_KILL_AFTER_COMMIT");
+	if (want && *want && name && strstr(name, want))
+		raise(SIGKILL);
+}
+
+/* Stores a decided message. Reads first (account, duplicate, allowlist),
+ * then the quarantine file, then one short write transaction; after the
+ * commit only renames that the row survives either way. */
+static int store_message(struct pipeline *pl, const char *raw, size_t len,
+			 const char *name, bool crash,
+			 struct pipeline_result *res)
+{
+	struct parse_result *r = &res->parse;
+	int64_t redecide = res->redecide_row;
 	char hash[65];
 	util_sha256_hex(raw, len, hash);
-	int rc = store_begin(pl->store);
-	if (rc < 0)
-		return rc;
-	rc = resolve_account(pl, res);
+	int rc;
+	if (redecide) {
+		res->message_row = redecide;
+		rc = store_message_account(pl->store, redecide, &res->account);
+	} else {
+		rc = resolve_account(pl, res);
+	}
 	if (rc < 0)
 		goto fail;
-	struct store_message m = {
-		.account_id = res->account.id,
-		.message_id = res->msg ? res->msg->message_id : "",
-		.content_hash = hash,
-		.source = name,
-		.orig_from = res->msg ? res->msg->orig_from.addr : "",
-		.orig_subject = res->msg ? res->msg->orig_subject : "",
-	};
-	rc = store_message_insert(pl->store, &m, &res->message_row);
-	if (rc < 0)
-		goto fail;
-	if (rc == 0) {
-		res->duplicate = true;
-		store_rollback(pl->store);
-		res->json = pipeline_result_json(res, name, pl->explain);
-		return 0;
-	}
-	if (res->msg && r->outcome != OUTCOME_QUARANTINED) {
-		int ok = store_account_sender_allowed(
-			pl->store, res->account.id, res->msg->from.addr);
-		if (ok < 0) {
-			rc = ok;
-			goto fail;
-		}
-		if (ok == 0) {
-			r->outcome = OUTCOME_QUARANTINED;
-			r->reason = "sender-not-allowed";
-			free(r->detail);
-			r->detail = xasprintf("%s is not on the allowlist of "
-					      "account %s",
-					      res->msg->from.addr,
-					      res->account.name);
-		}
-	}
-	bool to_quarantine = r->outcome == OUTCOME_QUARANTINED ||
-			     r->needs_review;
-	if (to_quarantine) {
-		const char *reason = r->outcome == OUTCOME_QUARANTINED
-					     ? r->reason
-					     : "needs-review";
-		_cleanup_free_ char *path = NULL;
-		rc = pipeline_quarantine_write(pl->data_dir, raw, len, reason,
-					       r->detail, &path);
+	if (!redecide) {
+		/* After a worker died the parent cannot resolve the account
+		 * (nothing decoded): the bytes stored in any account are
+		 * this message, decided before the worker died. */
+		int64_t acct = crash && !pl->account_name ? 0 : res->account.id;
+		char *json = NULL;
+		rc = store_message_by_hash(pl->store, acct, hash,
+					   &res->message_row, &json);
 		if (rc < 0)
 			goto fail;
+		if (rc == 1) {
+			res->duplicate = true;
+			if (crash && *json) {
+				res->json = json;
+			} else {
+				free(json);
+				res->json = pipeline_result_json(res, name,
+								 pl->explain);
+			}
+			return 0;
+		}
+	}
+	rc = check_sender(pl, res);
+	if (rc < 0)
+		goto fail;
+	bool to_quarantine = r->outcome == OUTCOME_QUARANTINED ||
+			     r->needs_review;
+	_cleanup_free_ char *open_base = NULL;
+	int64_t open_id = 0;
+	if (redecide) {
+		rc = store_message_open_quarantine(pl->store, redecide,
+						   &open_id, &open_base);
+		if (rc < 0)
+			goto fail;
+		if (to_quarantine && open_id) {
+			/* Still quarantined: the open entry stays as it is. */
+			res->quarantine_id = open_id;
+			res->json = pipeline_result_json(res, name, pl->explain);
+			return 0;
+		}
+	}
+	/* The file before the lock: mkdir and two fsyncs never run inside
+	 * BEGIN IMMEDIATE. A crash before the commit leaves a file no row
+	 * names (a person finds it), never a row without its file. */
+	_cleanup_free_ char *base = NULL;
+	const char *reason = r->outcome == OUTCOME_QUARANTINED ? r->reason
+							       : "needs-review";
+	if (to_quarantine) {
+		char *failed = NULL;
+		rc = qfile_write(pl->data_dir, res->account.id, raw, len,
+				 reason, r->detail, &base, &failed);
+		if (rc < 0) {
+			set_error(res, xasprintf("%s%s: %s",
+						 rc == -ENOSPC ? "disk full: "
+							       : "",
+						 failed ? failed : pl->data_dir,
+						 strerror(-rc)));
+			free(failed);
+			return rc;
+		}
+	}
+	rc = store_begin(pl->store);
+	if (rc < 0)
+		goto fail;
+	if (redecide) {
+		rc = store_message_keep_decision(pl->store, redecide,
+						 pl->redecide_by
+							 ? pl->redecide_by
+							 : "redecide");
+	} else {
+		struct store_message m = {
+			.account_id = res->account.id,
+			.message_id = res->msg ? res->msg->message_id : "",
+			.content_hash = hash,
+			.source = name,
+			.orig_from = res->msg ? res->msg->orig_from.addr : "",
+			.orig_subject = res->msg ? res->msg->orig_subject : "",
+		};
+		rc = store_message_insert(pl->store, &m, &res->message_row);
+		if (rc == 0) {
+			/* Stored by another process since the look-up. */
+			store_rollback(pl->store);
+			if (base)
+				qfile_remove(pl->data_dir, res->account.id,
+					     base);
+			res->duplicate = true;
+			res->json = pipeline_result_json(res, name, pl->explain);
+			return 0;
+		}
+	}
+	if (rc < 0)
+		goto fail;
+	if (to_quarantine) {
 		rc = store_quarantine_add(pl->store, res->account.id,
 					  res->message_row, reason, r->detail,
-					  path, &res->quarantine_id);
+					  base, &res->quarantine_id);
+		if (rc < 0)
+			goto fail;
+	}
+	if (open_id && !to_quarantine) {
+		rc = store_quarantine_set_state(pl->store, open_id, "resolved",
+						NULL);
 		if (rc < 0)
 			goto fail;
 	}
@@ -343,11 +367,24 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 	rc = store_commit(pl->store);
 	if (rc < 0)
 		goto fail;
+	if (!crash)
+		test_kill_after_commit(name);
+	/* The row names the file by base name: flagging it Seen after the
+	 * commit cannot lose it, whether or not the rename happens. */
+	if (open_id && !to_quarantine &&
+	    qfile_flag(pl->data_dir, res->account.id, open_base, "S") < 0)
+		log_msg(LOG_WARN, "event=quarantine-flag-failed id=%lld",
+			(long long)open_id);
 	return 0;
 fail:
+	set_error(res, xstrdup(store_error(pl->store)));
 	log_msg(LOG_ERROR, "event=store-failed error=\"%s\"",
 		store_error(pl->store));
 	store_rollback(pl->store);
+	if (base)
+		qfile_remove(pl->data_dir, res->account.id, base);
+	free(res->json);
+	res->json = NULL;
 	return rc;
 }
 
@@ -365,7 +402,7 @@ int pipeline_process(struct pipeline *pl, const char *raw, size_t len,
 			   &res->parse);
 	}
 	if (pl->store) {
-		rc = store_message(pl, raw, len, name, res);
+		rc = store_message(pl, raw, len, name, false, res);
 		if (rc < 0)
 			return rc;
 	} else {
@@ -386,5 +423,15 @@ int pipeline_record_crash(struct pipeline *pl, const char *raw, size_t len,
 		res->json = pipeline_result_json(res, name, false);
 		return 0;
 	}
-	return store_message(pl, raw, len, name, res);
+	return store_message(pl, raw, len, name, true, res);
+}
+
+int pipeline_redecide(struct pipeline *pl, int64_t message_row,
+		      const char *raw, size_t len, const char *name,
+		      struct pipeline_result *res)
+{
+	if (!pl->store || message_row <= 0)
+		return -EINVAL;
+	res->redecide_row = message_row;
+	return pipeline_process(pl, raw, len, name, res);
 }

@@ -9,7 +9,9 @@
  * batch, not per message, so the isolation costs almost nothing.
  *
  * The child must not use anything the parent opened that is not fork-safe
- * (a SQLite connection): open such things inside `process`. */
+ * (a SQLite connection): open such things inside `process`, and in
+ * `crashed` open and close the parent's own (store.c refuses a
+ * connection used by a process that did not open it). */
 #ifndef TRACKMAIL_WORKER_H
 #define TRACKMAIL_WORKER_H
 
@@ -18,16 +20,25 @@
 
 struct worker_limits {
 	unsigned cpu_ms;        /* CPU time per item (ITIMER_PROF); 0: none */
+	unsigned wall_ms;       /* wall-clock time per item, enforced by the
+				 * parent (SIGKILL); 0: none */
 	size_t memory_bytes;    /* RLIMIT_AS; 0: none (ASan builds) */
 	size_t stack_bytes;     /* RLIMIT_STACK; 0: unchanged */
 };
 
+/* Or'ed into process()'s return: stop the batch after this item (the
+ * store refuses writes: every further item would fail the same way). */
+#define WORKER_STOP 0x100
+
 struct worker_ops {
 	/* In the child: handle item i; returns an exit-code contribution
-	 * (0 fine, >0 some error worth a non-zero exit). */
+	 * (0 fine, >0 some error worth a non-zero exit), | WORKER_STOP to
+	 * end the batch here. */
 	int (*process)(size_t i, void *ctx);
 	/* In the parent: item i killed its worker; why is e.g. "signal 11
-	 * (Segmentation fault)" or "cpu time limit". Returns like process. */
+	 * (Segmentation fault)" or "cpu time limit"; timeout is true for the
+	 * CPU and the wall-clock limit. Returns like process (WORKER_STOP
+	 * ends the batch). */
 	int (*crashed)(size_t i, const char *why, bool timeout, void *ctx);
 	/* In the child, once when it ends: flush, close. May be NULL. */
 	void (*child_done)(void *ctx);
@@ -39,9 +50,16 @@ struct worker_ops {
 void worker_default_limits(struct worker_limits *lim);
 
 /* Runs items 0..n-1. Returns the largest exit-code contribution, or <0
- * when no child could be started. With isolate false, runs in-process
- * (for debugging with gdb). */
+ * when no child could be started (fork failed, or the child could not set
+ * its limits: -EPERM). *stopped_r (may be NULL) is the number of items
+ * left unprocessed after a WORKER_STOP. With isolate false, runs
+ * in-process (for debugging with gdb).
+ *
+ * The child sets PR_SET_PDEATHSIG and then checks that its parent is
+ * still the one that forked it (it may have died in between); the parent
+ * kills a child that reports nothing for wall_ms. */
 int worker_run(size_t n, const struct worker_ops *ops, void *ctx,
-	       const struct worker_limits *lim, bool isolate);
+	       const struct worker_limits *lim, bool isolate,
+	       size_t *stopped_r);
 
 #endif

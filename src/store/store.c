@@ -10,8 +10,11 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "store/store_internal.h"
@@ -98,6 +101,28 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;",
+	/* 1 -> 2: decision safety (store_message.c). A re-decided message
+	 * keeps its earlier decisions in message_decisions; one message is
+	 * one row per (account, content hash), found by an index; quarantine
+	 * rows name their file by Maildir base name (the folder is per
+	 * account, the file may sit in new/ or cur/). */
+	"CREATE TABLE message_decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_row INTEGER NOT NULL REFERENCES messages(id),"
+	"  supplier TEXT,"
+	"  outcome TEXT,"
+	"  event TEXT,"
+	"  reason TEXT,"
+	"  result_json TEXT,"
+	"  replaced_at INTEGER NOT NULL,"
+	"  replaced_by TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX message_decisions_row ON message_decisions(message_row);"
+	"CREATE INDEX messages_hash ON messages(account_id, content_hash);"
+	"UPDATE quarantine SET path ="
+	"  replace(path, rtrim(path, replace(path, '/', '')), '');"
+	"UPDATE quarantine SET path = substr(path, 1, instr(path, ':') - 1)"
+	"  WHERE instr(path, ':') > 0;",
 };
 
 const char *store_error(const struct store *store)
@@ -105,21 +130,46 @@ const char *store_error(const struct store *store)
 	return store->error;
 }
 
+/* Maps a SQLite result code to -errno and writes the message, naming the
+ * database file, to store->error. A full disk says so: SQLITE_FULL, or an
+ * I/O error whose system errno is ENOSPC/EDQUOT (WAL and -shm writes). */
+static int fail_with(struct store *store, int rc, const char *msg)
+{
+	int prim = rc & 0xff;
+	int sys = store->db ? sqlite3_system_errno(store->db) : 0;
+	const char *path = store->path ? store->path : "database";
+	if (prim == SQLITE_FULL ||
+	    (prim == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT))) {
+		snprintf(store->error, sizeof(store->error),
+			 "disk full: %s: %s", path, msg);
+		return -ENOSPC;
+	}
+	snprintf(store->error, sizeof(store->error), "%s: %s", path, msg);
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return -EBUSY;
+	if (prim == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	if (prim == SQLITE_READONLY)
+		return -EROFS;
+	if (prim == SQLITE_CANTOPEN || prim == SQLITE_PERM ||
+	    prim == SQLITE_AUTH)
+		return -EACCES;
+	return -EIO;
+}
+
 int store_fail(struct store *store, int rc)
 {
-	snprintf(store->error, sizeof(store->error), "%s",
-		 sqlite3_errmsg(store->db));
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return -EBUSY;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return -EEXIST;
-	if (rc == SQLITE_FULL)
-		return -ENOSPC;
-	return -EIO;
+	return fail_with(store, rc, sqlite3_errmsg(store->db));
 }
 
 sqlite3_stmt *store_stmt(struct store *store, const char *sql)
 {
+	if (store->pid != getpid()) {
+		snprintf(store->error, sizeof(store->error),
+			 "%s: connection opened by process %ld used in %ld",
+			 store->path, (long)store->pid, (long)getpid());
+		return NULL;
+	}
 	for (size_t i = 0; i < store->n_cache; i++) {
 		if (store->cache[i].sql == sql) {
 			sqlite3_reset(store->cache[i].st);
@@ -155,13 +205,20 @@ void store_stmt_done(struct store *store, sqlite3_stmt *st)
 
 int store_exec(struct store *store, const char *sql)
 {
+	if (store->pid != getpid()) {
+		/* A connection that crossed fork(): SQLite's locks belong to
+		 * the process that opened it. Refuse rather than corrupt. */
+		snprintf(store->error, sizeof(store->error),
+			 "%s: connection opened by process %ld used in %ld",
+			 store->path, (long)store->pid, (long)getpid());
+		return -EINVAL;
+	}
 	char *err = NULL;
 	int rc = sqlite3_exec(store->db, sql, NULL, NULL, &err);
 	if (rc != SQLITE_OK) {
-		snprintf(store->error, sizeof(store->error), "%s",
-			 err ? err : sqlite3_errstr(rc));
+		int r = fail_with(store, rc, err ? err : sqlite3_errstr(rc));
 		sqlite3_free(err);
-		return rc == SQLITE_BUSY ? -EBUSY : -EIO;
+		return r;
 	}
 	return 0;
 }
@@ -204,10 +261,33 @@ static int migrate(struct store *store)
 	return store_exec(store, "COMMIT");
 }
 
+/* The database holds account tokens: owner-only, also for files an older
+ * version created 0644 (the -wal and -shm files exist once WAL is on). */
+static int private_files(struct store *store)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		_cleanup_free_ char *p = xasprintf("%s%s", store->path,
+						   suffix[i]);
+		struct stat st;
+		if (stat(p, &st) < 0 || (st.st_mode & 077) == 0)
+			continue;
+		if (chmod(p, st.st_mode & 0700) < 0) {
+			snprintf(store->error, sizeof(store->error),
+				 "%s: cannot make it private: %s", p,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 int store_open(const char *path, struct store **store_r, const char **error_r)
 {
 	static char open_error[300];
 	struct store *store = xcalloc(1, sizeof(*store));
+	store->path = xstrdup(path);
+	store->pid = getpid();
 	int rc = sqlite3_open_v2(path, &store->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 					 SQLITE_OPEN_NOMUTEX,
@@ -217,10 +297,12 @@ int store_open(const char *path, struct store **store_r, const char **error_r)
 			 store->db ? sqlite3_errmsg(store->db)
 				   : sqlite3_errstr(rc));
 		sqlite3_close(store->db);
+		free(store->path);
 		free(store);
 		*error_r = open_error;
 		return -EIO;
 	}
+	sqlite3_extended_result_codes(store->db, 1);
 	sqlite3_busy_timeout(store->db, 10000);
 	sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	/* FULL: a message acknowledged is a message kept, also on power
@@ -231,9 +313,10 @@ int store_open(const char *path, struct store **store_r, const char **error_r)
 			    "PRAGMA trusted_schema=OFF;");
 	if (r == 0)
 		r = migrate(store);
+	if (r == 0)
+		r = private_files(store);
 	if (r < 0) {
-		snprintf(open_error, sizeof(open_error), "%s: %s", path,
-			 store->error);
+		snprintf(open_error, sizeof(open_error), "%s", store->error);
 		*error_r = open_error;
 		store_close(&store);
 		return r;
@@ -249,8 +332,13 @@ void store_close(struct store **sp)
 		return;
 	for (size_t i = 0; i < store->n_cache; i++)
 		sqlite3_finalize(store->cache[i].st);
-	sqlite3_exec(store->db, "PRAGMA optimize", NULL, NULL, NULL);
-	sqlite3_close(store->db);
+	/* In a process that did not open it (after fork) only the memory is
+	 * ours to free: closing would touch the parent's locks. */
+	if (store->pid == getpid()) {
+		sqlite3_exec(store->db, "PRAGMA optimize", NULL, NULL, NULL);
+		sqlite3_close(store->db);
+	}
+	free(store->path);
 	free(store);
 	*sp = NULL;
 }
@@ -454,11 +542,31 @@ int store_account_each(struct store *store,
 int store_message_insert(struct store *store, const struct store_message *m,
 			 int64_t *id_r)
 {
+	/* The same bytes are the same message, whatever its Message-ID
+	 * says (a crash row has none): one row per (account, content hash).
+	 * Inside BEGIN IMMEDIATE the look-up and the insert cannot race. */
+	static const char sel[] =
+		"SELECT id FROM messages WHERE account_id = ? AND "
+		"content_hash = ? ORDER BY id LIMIT 1";
+	sqlite3_stmt *st = store_stmt(store, sel);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, m->account_id);
+	store_bind_text(st, 2, m->content_hash);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id_r = sqlite3_column_int64(st, 0);
+	int r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(store, rc);
+	store_stmt_done(store, st);
+	if (r < 0)
+		return r;
+	if (rc == SQLITE_ROW)
+		return 0;
 	static const char ins[] =
 		"INSERT INTO messages(account_id, message_id, content_hash, "
 		"source, received_at, orig_from, orig_subject) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-	sqlite3_stmt *st = store_stmt(store, ins);
+		"VALUES (?, ?, ?, ?, ?, ?, ?)";
+	st = store_stmt(store, ins);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, m->account_id);
@@ -468,28 +576,11 @@ int store_message_insert(struct store *store, const struct store_message *m,
 	sqlite3_bind_int64(st, 5, store_now());
 	store_bind_text(st, 6, m->orig_from ? m->orig_from : "");
 	store_bind_text(st, 7, m->orig_subject ? m->orig_subject : "");
-	int r = store_step_done(store, st);
+	r = store_step_done(store, st);
 	if (r < 0)
 		return r;
-	if (sqlite3_changes(store->db) == 1) {
-		*id_r = sqlite3_last_insert_rowid(store->db);
-		return 1;
-	}
-	static const char sel[] =
-		"SELECT id FROM messages WHERE account_id = ? AND "
-		"message_id = ? AND content_hash = ?";
-	st = store_stmt(store, sel);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, m->account_id);
-	store_bind_text(st, 2, m->message_id ? m->message_id : "");
-	store_bind_text(st, 3, m->content_hash);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id_r = sqlite3_column_int64(st, 0);
-	r = rc == SQLITE_ROW ? 0 : store_fail(store, rc);
-	store_stmt_done(store, st);
-	return r;
+	*id_r = sqlite3_last_insert_rowid(store->db);
+	return 1;
 }
 
 /* Status an event gives a supplier order. A later 'shipped' must not be

@@ -63,8 +63,10 @@ int store_account_each(struct store *store,
 				  const char *senders, void *ctx),
 		       void *ctx);
 
-/* The message row: inserted once per (account, Message-ID, content hash).
- * Returns 1 inserted (*id_r set), 0 duplicate (*id_r = existing row). */
+/* The message row: inserted once per (account, content hash): the same
+ * bytes are the same message whatever their Message-ID (a decoder-crash
+ * row has none). Returns 1 inserted (*id_r set), 0 duplicate (*id_r =
+ * existing row). Run inside store_begin()/store_commit(). */
 struct store_message {
 	int64_t account_id;
 	const char *message_id;
@@ -97,7 +99,9 @@ int store_manual_shipment(struct store *store, int64_t account_id,
 			  const char *number, const char *carrier,
 			  char *supplier_r, size_t size);
 
-/* Quarantine rows. The Maildir copy is written by the caller first. */
+/* Quarantine rows. The Maildir copy is written by the caller first;
+ * `path` is its Maildir base name (before ':'): the file lives in
+ * <data-dir>/quarantine/<account id>/new or cur (pipeline/qfile.h). */
 int store_quarantine_add(struct store *store, int64_t account_id,
 			 int64_t msg_row, const char *reason,
 			 const char *detail, const char *path, int64_t *id_r);
@@ -108,7 +112,7 @@ struct store_quarantine {
 	char account[128];
 	char reason[64];
 	char *detail;   /* owned, free with store_quarantine_clear */
-	char *path;     /* Maildir file */
+	char *path;     /* Maildir base name (qfile_path() finds the file) */
 	char *orig_from;
 	char *orig_subject;
 	char state[16]; /* open, resolved, dropped */

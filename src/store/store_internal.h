@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store/store.h"
 
@@ -16,6 +17,8 @@
 
 struct store {
 	sqlite3 *db;
+	char *path;    /* the database file, named in every error */
+	pid_t pid;     /* the process that opened it: never used after fork */
 	char error[256];
 	struct {
 		const char *sql;
@@ -25,7 +28,8 @@ struct store {
 };
 
 /* Records sqlite's message in store->error and maps rc to -errno:
- * -EBUSY, -EEXIST (constraint), -ENOSPC (full), else -EIO. */
+ * -EBUSY, -EEXIST (constraint), -ENOSPC (disk full, store->error then
+ * starts with "disk full: <file>"), -EROFS, -EACCES, else -EIO. */
 int store_fail(struct store *store, int rc);
 /* The cached statement for sql (reset, bindings cleared), or NULL with
  * store->error set. */
