@@ -223,8 +223,23 @@ int store_exec(struct store *store, const char *sql)
 	return 0;
 }
 
+static int schema_version(struct store *store)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL);
+	int version = -1;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return version;
+}
+
 static int migrate(struct store *store)
 {
+	/* Up to date: no write lock (opening must not wait for a writer). */
+	if (schema_version(store) == (int)(sizeof(migrations) /
+					   sizeof(*migrations)))
+		return 0;
 	int r = store_exec(store, "BEGIN IMMEDIATE");
 	if (r < 0)
 		return r;

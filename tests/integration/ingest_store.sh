@@ -36,8 +36,15 @@ check "a cancellation is flagged on its order" \
 	test "$(sql "$DB" "SELECT count(*) FROM supplier_orders WHERE status='cancelled'")" -ge 1
 q=$(sql "$DB" "SELECT count(*) FROM quarantine WHERE reason='template-drift'")
 check "the drifted walmart mail is quarantined ($q)" test "$q" -eq 1
-qpath=$(sql "$DB" "SELECT path FROM quarantine WHERE reason='template-drift'")
-check "its Maildir copy exists in quarantine/new" test -f "$qpath"
+qid=$(sql "$DB" "SELECT id FROM quarantine WHERE reason='template-drift'")
+qacct=$(sql "$DB" "SELECT account_id FROM quarantine WHERE reason='template-drift'")
+qbase=$(sql "$DB" "SELECT path FROM quarantine WHERE reason='template-drift'")
+qpath="$D/quarantine/$qacct/new/$qbase"
+check "its Maildir copy exists in its account's quarantine/<id>/new" test -f "$qpath"
+check "the row names the file by Maildir base name" \
+	bash -c "case '$qbase' in */*|*:*|'') exit 1;; esac"
+check "quarantine show names that file" \
+	test "$("$TRACKMAIL" quarantine show "$qid" --json --data-dir "$D" | json_field /dev/stdin path)" = "$qpath"
 check "the copy carries the reason header" grep -q "^X-Trackmail-Quarantine-Reason: template-drift" "$qpath"
 check "the copy holds the whole original message" grep -q "^Subject: Fwd: Shipped:" "$qpath"
 
@@ -111,7 +118,7 @@ check "the shipment is stored on retry" \
 check "the message row now carries the decision" \
 	test "$(sql "$D2/trackmail.db" "SELECT outcome FROM messages")" = shipped
 check "the Maildir file moved to cur/ flagged Seen" \
-	test "$(ls "$D2/quarantine/cur/" | grep -c ':2,S$')" -eq 1
+	test "$(ls "$D2"/quarantine/1/cur/ | grep -c ':2,S$')" -eq 1
 "$TRACKMAIL" quarantine retry 1 --data-dir "$D2" > /dev/null 2>&1
 check "a resolved entry cannot be retried again (exit 1)" test $? -eq 1
 "$TRACKMAIL" quarantine drop 99 --data-dir "$D2" > /dev/null 2>&1
@@ -119,7 +126,7 @@ check "dropping an unknown id is an error" test $? -eq 1
 "$TRACKMAIL" ingest --data-dir "$D2" --parsers "$WORK/noparsers" "$F/aliexpress/ordered_de_outlook.eml" > /dev/null
 "$TRACKMAIL" quarantine drop 2 --data-dir "$D2" > "$WORK/drop.txt"
 check "drop marks the entry dropped" grep -q "^2: dropped" "$WORK/drop.txt"
-check "the dropped file is kept, flagged Trashed" test "$(ls "$D2/quarantine/cur/" | grep -c ':2,T$')" -eq 1
+check "the dropped file is kept, flagged Trashed" test "$(ls "$D2"/quarantine/1/cur/ | grep -c ':2,T$')" -eq 1
 "$TRACKMAIL" quarantine list --all --json --data-dir "$D2" > "$WORK/all.jsonl"
 check "list --all shows resolved and dropped entries" \
 	test "$(grep -c '"state":"resolved"\|"state":"dropped"' "$WORK/all.jsonl")" -eq 2

@@ -14,11 +14,14 @@ fi
 "$TRACKMAIL" parse --json "$E" > "$WORK/out.jsonl" 2> "$WORK/err"
 rc=$?
 check "parse over every upstream mail exits 0 (rc=$rc)" test "$rc" -eq 0
-# A directory means every file below it (INDEX.tsv and LICENSE too: they
-# are quarantined as not-a-message, which is a decision as well).
-total=$(find "$E" -type f ! -name '.*' | wc -l)
+# A directory yields its mail files (*.eml): INDEX.tsv and LICENSE are
+# skipped, and stderr says so.
+total=$(find "$E" -type f -name '*.eml' ! -name '.*' | wc -l)
+others=$(find "$E" -type f ! -name '*.eml' ! -name '.*' | wc -l)
 check "one decision per upstream mail ($(wc -l < "$WORK/out.jsonl") of $total)" \
 	test "$(wc -l < "$WORK/out.jsonl")" -eq "$total"
+check "the $others files that are not mail are named as skipped" \
+	grep -q "skipped $others files that are not mail" "$WORK/err"
 check "no decoder crash or timeout" bash -c "! grep -q 'decoder-crash\|decoder-timeout' '$WORK/out.jsonl'"
 
 # The event each subject states, written by reading the subjects.

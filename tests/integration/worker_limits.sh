@@ -28,7 +28,7 @@ D="$WORK/data"
 TRACKMAIL_WORKER_CPU_MS=100 "$TRACKMAIL" ingest --data-dir "$D" --json "$WORK/slow.eml" > "$WORK/in.json" 2>/dev/null
 check "ingest quarantines it with a row" \
 	test "$(sql "$D/trackmail.db" "SELECT reason FROM quarantine")" = decoder-timeout
-path=$(sql "$D/trackmail.db" "SELECT path FROM quarantine")
+path="$D/quarantine/$(sql "$D/trackmail.db" "SELECT account_id || '/new/' || path FROM quarantine")"
 check "and keeps the raw message" grep -q "Tracking number" "$path"
 TRACKMAIL_WORKER_CPU_MS=100 "$TRACKMAIL" quarantine retry 1 --data-dir "$D" > "$WORK/retry.txt" 2>/dev/null
 rc=$?
