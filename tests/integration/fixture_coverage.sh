@@ -39,6 +39,7 @@ for line in open(sys.argv[2]):
 print("# parsers short of fixtures: %d" % bad)
 PY
 cat "$WORK/report"
+check "parsers list names parsers ($(wc -l < "$WORK/parsers.jsonl"))" test -s "$WORK/parsers.jsonl"
 check "every supplier has shipped, ordered and cancelled/delivered fixtures from two mail clients" \
 	grep -q "^# parsers short of fixtures: 0$" "$WORK/report"
 finish
