@@ -367,7 +367,8 @@ static int run(int argc, char **argv, bool ingest)
 		.child_done = child_done,
 	};
 	size_t left = 0;
-	int r = worker_run(ctx.paths.n, &ops, &ctx, &lim, isolate, &left);
+	int r = worker_run_stoppable(ctx.paths.n, &ops, &ctx, &lim, isolate,
+				     &left);
 	if (left)
 		fprintf(stderr, "trackmail: %zu file%s not processed (run "
 			"ingest again once the store takes writes: stored "

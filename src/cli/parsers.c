@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "core/limits.h"
+#include "core/term.h"
 #include "core/util.h"
 #include "pipeline/pipeline.h"
 
@@ -196,7 +197,7 @@ static void test_parser(struct pipeline *pl, const char *fixtures,
 		} else {
 			t->passed++;
 			if (verbose)
-				printf("ok   %s\n", eml);
+				term_print_line("ok   ", eml);
 		}
 		buf_free(&why);
 		json_decref(got);
@@ -246,7 +247,7 @@ static int cmd_test(const struct cli_common *c, const char *fixtures,
 	printf("%-16s %-9s %8d %8d %8d\n", "TOTAL", "", all.fixtures,
 	       all.passed, all.failed);
 	if (failures.len)
-		printf("\n%s", buf_cstr(&failures));
+		term_print_line("\n", buf_cstr(&failures));
 	if (missing)
 		printf("%d parser(s) have no fixtures in %s\n", missing,
 		       fixtures);

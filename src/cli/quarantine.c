@@ -362,7 +362,7 @@ int cli_quarantine(int argc, char **argv)
 		worker_default_limits(&lim);
 		lim.cpu_ms = (unsigned)common.cfg->worker_cpu_ms;
 		lim.wall_ms = (unsigned)common.cfg->worker_wall_ms;
-		int r = worker_run(ctx.n_ids, &ops, &ctx, &lim, true, NULL);
+		int r = worker_run(ctx.n_ids, &ops, &ctx, &lim, true);
 		rc = r < 0 ? EXIT_CANNOT_START : r;
 		free(ctx.ids);
 		parser_matcher_free(&ctx.pl.matcher);

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/term.h"
+#include "core/util.h"
+
 static enum log_level min_level = LOG_INFO;
 
 void log_set_level(enum log_level level)
@@ -31,20 +34,23 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 void log_escape(struct buf *b, const char *value)
 {
+	/* The terminal rules (core/term.h: C0, C1 and bidi controls, bytes
+	 * that are not UTF-8, backslash), then the quote. */
+	size_t n = value ? strlen(value) : 0;
+	_cleanup_free_ char *cut = value ? xstrndup(value, n > 200 ? 200 : n)
+					 : NULL;
+	struct buf t;
+	buf_init(&t, (size_t)-1);
+	term_escape(&t, cut);
 	buf_append_char(b, '"');
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)value; p && *p;
-	     p++, n++) {
-		if (n >= 200) {
-			buf_append_str(b, "...");
-			break;
-		}
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_printf(b, "\\x%02x", *p);
+	for (const char *p = buf_cstr(&t); *p; p++) {
+		if (*p == '"')
+			buf_append_str(b, "\\\"");
 		else
-			buf_append_char(b, (char)*p);
+			buf_append_char(b, *p);
 	}
+	if (n > 200)
+		buf_append_str(b, "...");
 	buf_append_char(b, '"');
+	buf_free(&t);
 }

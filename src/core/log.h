@@ -16,8 +16,9 @@ void log_set_level(enum log_level level);
 /* fmt must produce key=value pairs; use log_escape for untrusted values. */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Appends value to b, quoted, escaping controls, quotes and backslashes,
- * cut at 200 bytes. */
+/* Appends value to b, quoted, escaped like terminal output (core/term.h:
+ * C0/C1/bidi controls, invalid UTF-8, backslash) plus the quote, cut at
+ * 200 bytes. */
 void log_escape(struct buf *b, const char *value);
 
 #endif

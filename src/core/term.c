@@ -7,8 +7,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/util.h"
 
 
 static bool dangerous(uint32_t cp)
@@ -80,4 +83,28 @@ char *term_safe(const char *s)
 	buf_init(&b, (size_t)-1);
 	term_escape(&b, s);
 	return buf_steal(&b);
+}
+
+void term_print_line(const char *prefix, const char *text)
+{
+	struct buf b;
+	buf_init(&b, (size_t)-1);
+	buf_append_str(&b, prefix);
+	const char *s = text ? text : "";
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		char *line = xstrndup(s, n);
+		term_escape(&b, line);
+		free(line);
+		s += n;
+		if (*s == '\n') {
+			buf_append_char(&b, '\n');
+			s++;
+		}
+	}
+	if (b.len == 0 || buf_cstr(&b)[b.len - 1] != '\n')
+		buf_append_char(&b, '\n');
+	fputs(buf_cstr(&b), stdout);
+	buf_free(&b);
 }

@@ -16,5 +16,8 @@
 void term_escape(struct buf *b, const char *s);
 /* s escaped, malloc'ed (never NULL; "" for NULL). */
 char *term_safe(const char *s);
+/* Prints prefix as it is, then text escaped line by line (its newlines
+ * kept), then a newline unless text ends with one, to stdout. */
+void term_print_line(const char *prefix, const char *text);
 
 #endif

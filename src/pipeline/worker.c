@@ -175,8 +175,14 @@ static size_t follow_child(int fd, pid_t pid, size_t next, unsigned wall_ms,
 }
 
 int worker_run(size_t n, const struct worker_ops *ops, void *ctx,
-	       const struct worker_limits *lim, bool isolate,
-	       size_t *stopped_r)
+	       const struct worker_limits *lim, bool isolate)
+{
+	return worker_run_stoppable(n, ops, ctx, lim, isolate, NULL);
+}
+
+int worker_run_stoppable(size_t n, const struct worker_ops *ops, void *ctx,
+			 const struct worker_limits *lim, bool isolate,
+			 size_t *stopped_r)
 {
 	int worst = 0;
 	if (stopped_r)

@@ -51,15 +51,18 @@ void worker_default_limits(struct worker_limits *lim);
 
 /* Runs items 0..n-1. Returns the largest exit-code contribution, or <0
  * when no child could be started (fork failed, or the child could not set
- * its limits: -EPERM). *stopped_r (may be NULL) is the number of items
- * left unprocessed after a WORKER_STOP. With isolate false, runs
- * in-process (for debugging with gdb).
+ * its limits: -EPERM). With isolate false, runs in-process (for debugging
+ * with gdb).
  *
  * The child sets PR_SET_PDEATHSIG and then checks that its parent is
  * still the one that forked it (it may have died in between); the parent
  * kills a child that reports nothing for wall_ms. */
 int worker_run(size_t n, const struct worker_ops *ops, void *ctx,
-	       const struct worker_limits *lim, bool isolate,
-	       size_t *stopped_r);
+	       const struct worker_limits *lim, bool isolate);
+/* worker_run() that also tells, in *stopped_r, how many items were left
+ * unprocessed after a WORKER_STOP (0 when none). */
+int worker_run_stoppable(size_t n, const struct worker_ops *ops, void *ctx,
+			 const struct worker_limits *lim, bool isolate,
+			 size_t *stopped_r);
 
 #endif
