@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/term.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -41,6 +42,16 @@ static void term_escapes_controls(void **state)
 	escapes("overlong\xc0\xaf", "overlong\\xc0\\xaf");
 	escapes("back\\slash", "back\\\\slash");
 	escapes(NULL, "");
+}
+
+static void log_escape_follows_the_terminal_rules(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 4096);
+	log_escape(&b, "a\"b\xc2\x9b" "c\xe2\x80\xae" "d\\");
+	assert_string_equal(buf_cstr(&b), "\"a\\\"b\\u009bc\\u202ed\\\\\"");
+	buf_free(&b);
 }
 
 struct fixture {
@@ -160,6 +171,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(term_escapes_controls),
+		cmocka_unit_test(log_escape_follows_the_terminal_rules),
 		cmocka_unit_test_setup_teardown(store_refuses_after_fork, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(one_row_per_content_hash, setup,
