@@ -230,6 +230,8 @@ static int migrate_sub(const char *data_dir, const char *sub,
 		_cleanup_free_ char *to = xasprintf("%s/%s/%s", dir, sub,
 						    de->d_name);
 		if (rename(from, to) < 0) {
+			if (errno == ENOENT)
+				continue; /* another process moved it */
 			r = -errno;
 			break;
 		}
