@@ -13,10 +13,11 @@ packages=(
 	sqlite3 python3 clang libclang-rt-14-dev valgrind
 	# tools the integration tests call (a minbase system lacks some):
 	# pgrep (worker_limits), strace (store_safety: no connection crosses
-	# fork), mount for the small tmpfs of the disk-full check, and the
+	# fork), mount for the small tmpfs of the disk-full check, script
+	# (bsdutils) for a pseudo-terminal, and the
 	# base tools the scripts use: timeout/mkfifo/base64/stat/truncate,
 	# awk, sed, grep, find
-	procps strace mount coreutils mawk sed grep findutils
+	procps strace mount bsdutils coreutils mawk sed grep findutils
 )
 missing=()
 for p in "${packages[@]}"; do

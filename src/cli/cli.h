@@ -90,6 +90,12 @@ void cli_paths_expand(struct cli_paths *paths, char **args, size_t n_args,
 		      int *errors);
 void cli_paths_free(struct cli_paths *paths);
 
+/* Prints a JSON line and a newline to stdout. On a terminal as ASCII-only
+ * JSON (the same value: C1 and bidi controls from mail become \u
+ * escapes, core/term.h); to a pipe or file unchanged. ascii forces the
+ * terminal form. */
+void cli_print_json(const char *json, bool ascii);
+
 /* Prints a command's usage text to stdout (--help) or stderr. */
 void cli_usage(const char *text, bool to_stderr);
 

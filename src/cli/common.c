@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,24 @@ void cli_paths_free(struct cli_paths *paths)
 	free(paths->v);
 	paths->v = NULL;
 	paths->n = 0;
+}
+
+void cli_print_json(const char *json, bool ascii)
+{
+	if (!ascii && !isatty(STDOUT_FILENO)) {
+		printf("%s\n", json);
+		return;
+	}
+	json_t *j = json_loads(json, 0, NULL);
+	char *out = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+					      JSON_ENSURE_ASCII)
+		      : NULL;
+	json_decref(j);
+	if (out)
+		printf("%s\n", out);
+	else /* not JSON after all: escape it as text */
+		term_print_line("", json);
+	free(out);
 }
 
 void cli_usage(const char *text, bool to_stderr)

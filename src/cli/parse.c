@@ -129,7 +129,7 @@ static void report(struct run_ctx *ctx, const struct pipeline_result *res,
 		   const char *name)
 {
 	if (ctx->common.json)
-		printf("%s\n", res->json);
+		cli_print_json(res->json, false);
 	else
 		print_human(res, name);
 	fflush(stdout);

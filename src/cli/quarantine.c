@@ -191,8 +191,8 @@ static int retry_one(struct retry_ctx *ctx, int64_t id)
 		printf("%lld: still quarantined: %s (%s)\n", (long long)id,
 		       pr->reason ? pr->reason : "needs-review", detail);
 	} else {
-		_cleanup_free_ char *safe = term_safe(res.json);
-		printf("%lld: resolved: %s\n", (long long)id, safe);
+		printf("%lld: resolved: ", (long long)id);
+		cli_print_json(res.json, true);
 	}
 	if (ctx->pl.explain && pr->explain.len) {
 		_cleanup_free_ char *safe = term_safe(buf_cstr(&pr->explain));

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "pipeline/qfile.h"
+#include "pipeline/worker.h"
 #include "store/store_message.h"
 
 void pipeline_result_init(struct pipeline_result *res)
@@ -305,6 +306,9 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 			return rc;
 		}
 	}
+	/* The CPU limit is for decoding hostile mail, not for waiting on
+	 * the lock and the fsyncs of the commit. */
+	worker_pause_cpu_limit(true);
 	rc = store_begin(pl->store);
 	if (rc < 0)
 		goto fail;
@@ -326,6 +330,7 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 		if (rc == 0) {
 			/* Stored by another process since the look-up. */
 			store_rollback(pl->store);
+			worker_pause_cpu_limit(false);
 			if (base)
 				qfile_remove(pl->data_dir, res->account.id,
 					     base);
@@ -367,6 +372,7 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 	rc = store_commit(pl->store);
 	if (rc < 0)
 		goto fail;
+	worker_pause_cpu_limit(false);
 	if (!crash)
 		test_kill_after_commit(name);
 	/* The row names the file by base name: flagging it Seen after the
@@ -381,6 +387,7 @@ fail:
 	log_msg(LOG_ERROR, "event=store-failed error=\"%s\"",
 		store_error(pl->store));
 	store_rollback(pl->store);
+	worker_pause_cpu_limit(false);
 	if (base)
 		qfile_remove(pl->data_dir, res->account.id, base);
 	free(res->json);

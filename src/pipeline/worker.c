@@ -50,6 +50,20 @@ static void arm_cpu_timer(unsigned ms)
 	setitimer(ITIMER_PROF, &it, NULL);
 }
 
+static struct itimerval paused_left;
+
+void worker_pause_cpu_limit(bool pause)
+{
+	if (pause) {
+		struct itimerval off = { 0 };
+		if (setitimer(ITIMER_PROF, &off, &paused_left) < 0)
+			memset(&paused_left, 0, sizeof(paused_left));
+	} else if (paused_left.it_value.tv_sec || paused_left.it_value.tv_usec) {
+		setitimer(ITIMER_PROF, &paused_left, NULL);
+		memset(&paused_left, 0, sizeof(paused_left));
+	}
+}
+
 /* Exit status of a child that could not set itself up (limits, parent
  * gone): no item was started, none is to blame. */
 #define EXIT_SETUP 125

@@ -44,6 +44,14 @@ struct worker_ops {
 	void (*child_done)(void *ctx);
 };
 
+/* In a worker child: stops the CPU timer (pause true) for work that must
+ * not be cut by it, the commit of a decided message, and re-arms it with
+ * the time that was left (pause false). A no-op where no timer runs (the
+ * parent, --no-isolate). The parent's wall-clock limit still applies; a
+ * message stored before the worker died is never stored twice anyway
+ * (pipeline.h). */
+void worker_pause_cpu_limit(bool pause);
+
 /* Default limits from core/limits.h (the CPU time is also the config key
  * worker_cpu_ms), the memory limit dropped when built with
  * AddressSanitizer (it reserves terabytes of address space). */

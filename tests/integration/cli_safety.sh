@@ -55,6 +55,18 @@ for f in qlist.txt qshow.txt qshow.json; do
 		bash -c "! LC_ALL=C grep -q \$'\\xc2\\x9b\\|\\xe2\\x80\\xae' '$WORK/$f'"
 	check "$f shows them escaped" grep -qi '\\u009b31mRED \\u202eevil' "$WORK/$f"
 done
+# parse --json on a terminal prints ASCII-only JSON (the same value).
+if command -v script > /dev/null; then
+	script -qc "'$TRACKMAIL' parse --json --parsers '$WORK/amazononly' '$WORK/esc.eml'" /dev/null > "$WORK/tty.json" < /dev/null
+	check "parse --json on a terminal escapes C1 and bidi controls" grep -qi '\\u009b31mRED \\u202eevil' "$WORK/tty.json"
+	check "and prints none raw" bash -c "! LC_ALL=C grep -q \$'\\xc2\\x9b\\|\\xe2\\x80\\xae' '$WORK/tty.json'"
+else
+	echo "# SKIP: script (bsdutils) not installed: the terminal JSON check did not run"
+	fail "script missing"
+fi
+"$TRACKMAIL" parse --json --parsers "$WORK/amazononly" "$WORK/esc.eml" > "$WORK/pipe.json"
+check "to a file the JSON line keeps its UTF-8 (the contract)" \
+	bash -c "LC_ALL=C grep -q \$'\\xe2\\x80\\xae' '$WORK/pipe.json'"
 cp "$good" "$WORK/$(printf 'evil\033[31m.eml')"
 "$TRACKMAIL" parse "$WORK/$(printf 'evil\033[31m.eml')" > "$WORK/name.txt"
 check "parse prints a file name's ESC escaped" grep -q 'evil\\x1b\[31m.eml' "$WORK/name.txt"
