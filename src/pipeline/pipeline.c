@@ -234,6 +234,10 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 {
 	struct parse_result *r = &res->parse;
 	int64_t redecide = res->redecide_row;
+	/* Declared before the first goto: fail: frees and reads them. */
+	_cleanup_free_ char *open_base = NULL; /* open entry's file */
+	_cleanup_free_ char *base = NULL;      /* the file written here */
+	int64_t open_id = 0;
 	char hash[65];
 	util_sha256_hex(raw, len, hash);
 	int rc;
@@ -272,8 +276,6 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 		goto fail;
 	bool to_quarantine = r->outcome == OUTCOME_QUARANTINED ||
 			     r->needs_review;
-	_cleanup_free_ char *open_base = NULL;
-	int64_t open_id = 0;
 	if (redecide) {
 		rc = store_message_open_quarantine(pl->store, redecide,
 						   &open_id, &open_base);
@@ -289,7 +291,6 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 	/* The file before the lock: mkdir and two fsyncs never run inside
 	 * BEGIN IMMEDIATE. A crash before the commit leaves a file no row
 	 * names (a person finds it), never a row without its file. */
-	_cleanup_free_ char *base = NULL;
 	const char *reason = r->outcome == OUTCOME_QUARANTINED ? r->reason
 							       : "needs-review";
 	if (to_quarantine) {

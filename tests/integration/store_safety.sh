@@ -107,6 +107,16 @@ check "and still finds its file" \
 check "nothing half-stored: no shipment, no history row" \
 	test "$(sql "$DB" "SELECT (SELECT count(*) FROM shipments) + (SELECT count(*) FROM message_decisions)")" -eq 0
 sql "$DB" "DROP TRIGGER test_fail"
+# A quarantined mail whose transaction fails leaves no file behind.
+sql "$DB" "CREATE TRIGGER test_fail BEFORE INSERT ON quarantine BEGIN SELECT RAISE(ABORT, 'test: insert refused'); END;"
+before=$(ls "$D"/quarantine/*/new | wc -l)
+"$TRACKMAIL" ingest --data-dir "$D" --parsers "$WORK/amazononly" "$F/walmart/cancelled_gmail.eml" > /dev/null 2> "$WORK/fail2.err"
+rc=$?
+check "an ingest whose transaction fails exits 1 (rc=$rc)" test "$rc" -eq 1
+check "its quarantine file is removed again" test "$(ls "$D"/quarantine/*/new | wc -l)" -eq "$before"
+check "and no message row is left" \
+	test "$(sql "$DB" "SELECT count(*) FROM messages WHERE source LIKE '%cancelled_gmail.eml'")" -eq 0
+sql "$DB" "DROP TRIGGER test_fail"
 
 # The single folder of schema 1 moves into the accounts' folders on open.
 mkdir -p "$D/quarantine/new"
