@@ -182,4 +182,34 @@ check "a read that blocks is stopped by the wall-clock limit (${took}s, rc=$rc)"
 	test "$rc" -ne 124 -a "$took" -lt 20
 check "the limit is named" grep -q "wall-clock limit of 1000 ms" "$WORK/wall.err"
 check "the file after it still gets its decision" grep -q '"outcome":"shipped"' "$WORK/wall.jsonl"
+
+# A worker never outlives its parent (PR_SET_PDEATHSIG, checked against a
+# parent that died before it was set).
+python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
+    f.write("<p>Tracking number " * 1000000)
+' "$WORK/slower.eml"
+TRACKMAIL_WORKER_CPU_MS=60000 "$TRACKMAIL" parse --json "$WORK/slower.eml" > /dev/null 2>&1 &
+parent=$!
+child=
+for _ in $(seq 1 100); do
+	child=$(pgrep -P "$parent" | head -1)
+	[ -n "$child" ] && break
+	sleep 0.05
+done
+{ kill -KILL "$parent"; wait "$parent"; } 2> /dev/null
+gone=no
+for _ in $(seq 1 40); do
+	# Gone, or a zombie waiting for its new parent to reap it.
+	if [ -n "$child" ] && { ! kill -0 "$child" 2> /dev/null ||
+		[ "$(awk '{print $3}' "/proc/$child/stat" 2> /dev/null)" = Z ]; }; then
+		gone=yes
+		break
+	fi
+	sleep 0.05
+done
+[ "$gone" = yes ] || kill -KILL "$child" 2> /dev/null
+check "the worker dies with its parent (child ${child:-none found})" test "$gone" = yes
 finish
