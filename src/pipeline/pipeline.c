@@ -238,6 +238,7 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 	_cleanup_free_ char *open_base = NULL; /* open entry's file */
 	_cleanup_free_ char *base = NULL;      /* the file written here */
 	int64_t open_id = 0;
+	struct worker_cpu_pause cpu = { 0 };
 	char hash[65];
 	util_sha256_hex(raw, len, hash);
 	int rc;
@@ -309,7 +310,7 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 	}
 	/* The CPU limit is for decoding hostile mail, not for waiting on
 	 * the lock and the fsyncs of the commit. */
-	worker_pause_cpu_limit(true);
+	worker_pause_cpu_limit(&cpu);
 	rc = store_begin(pl->store);
 	if (rc < 0)
 		goto fail;
@@ -331,7 +332,7 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 		if (rc == 0) {
 			/* Stored by another process since the look-up. */
 			store_rollback(pl->store);
-			worker_pause_cpu_limit(false);
+			worker_resume_cpu_limit(&cpu);
 			if (base)
 				qfile_remove(pl->data_dir, res->account.id,
 					     base);
@@ -373,7 +374,7 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 	rc = store_commit(pl->store);
 	if (rc < 0)
 		goto fail;
-	worker_pause_cpu_limit(false);
+	worker_resume_cpu_limit(&cpu);
 	if (!crash)
 		test_kill_after_commit(name);
 	/* The row names the file by base name: flagging it Seen after the
@@ -388,7 +389,7 @@ fail:
 	log_msg(LOG_ERROR, "event=store-failed error=\"%s\"",
 		store_error(pl->store));
 	store_rollback(pl->store);
-	worker_pause_cpu_limit(false);
+	worker_resume_cpu_limit(&cpu);
 	if (base)
 		qfile_remove(pl->data_dir, res->account.id, base);
 	free(res->json);

@@ -50,18 +50,24 @@ static void arm_cpu_timer(unsigned ms)
 	setitimer(ITIMER_PROF, &it, NULL);
 }
 
-static struct itimerval paused_left;
-
-void worker_pause_cpu_limit(bool pause)
+void worker_pause_cpu_limit(struct worker_cpu_pause *left)
 {
-	if (pause) {
-		struct itimerval off = { 0 };
-		if (setitimer(ITIMER_PROF, &off, &paused_left) < 0)
-			memset(&paused_left, 0, sizeof(paused_left));
-	} else if (paused_left.it_value.tv_sec || paused_left.it_value.tv_usec) {
-		setitimer(ITIMER_PROF, &paused_left, NULL);
-		memset(&paused_left, 0, sizeof(paused_left));
-	}
+	struct itimerval off = { 0 }, old = { 0 };
+	left->left_us = 0;
+	if (setitimer(ITIMER_PROF, &off, &old) == 0)
+		left->left_us = (long)old.it_value.tv_sec * 1000000 +
+				(long)old.it_value.tv_usec;
+}
+
+void worker_resume_cpu_limit(struct worker_cpu_pause *left)
+{
+	if (left->left_us <= 0)
+		return;
+	struct itimerval it = { 0 };
+	it.it_value.tv_sec = left->left_us / 1000000;
+	it.it_value.tv_usec = (suseconds_t)(left->left_us % 1000000);
+	setitimer(ITIMER_PROF, &it, NULL);
+	left->left_us = 0;
 }
 
 /* Exit status of a child that could not set itself up (limits, parent

@@ -44,13 +44,17 @@ struct worker_ops {
 	void (*child_done)(void *ctx);
 };
 
-/* In a worker child: stops the CPU timer (pause true) for work that must
- * not be cut by it, the commit of a decided message, and re-arms it with
- * the time that was left (pause false). A no-op where no timer runs (the
- * parent, --no-isolate). The parent's wall-clock limit still applies; a
- * message stored before the worker died is never stored twice anyway
- * (pipeline.h). */
-void worker_pause_cpu_limit(bool pause);
+/* In a worker child: stops the CPU timer for work that must not be cut
+ * by it, the commit of a decided message, keeping the time left in
+ * *left; worker_resume_cpu_limit() re-arms it with that time. No-ops where
+ * no timer runs (the parent, --no-isolate). The parent's wall-clock limit
+ * still applies; a message stored before the worker died is never stored
+ * twice anyway (pipeline.h). */
+struct worker_cpu_pause {
+	long left_us; /* 0: no timer was running */
+};
+void worker_pause_cpu_limit(struct worker_cpu_pause *left);
+void worker_resume_cpu_limit(struct worker_cpu_pause *left);
 
 /* Default limits from core/limits.h (the CPU time is also the config key
  * worker_cpu_ms), the memory limit dropped when built with
