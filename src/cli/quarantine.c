@@ -186,6 +186,12 @@ static int retry_one(struct retry_ctx *ctx, int64_t id)
 		fprintf(stderr, "trackmail: entry %lld: not stored: %s\n",
 			(long long)id, res.error ? res.error : strerror(-r));
 		rc = EXIT_SOME_FAILED;
+		/* Like ingest: after a write the store refuses, stop. */
+		if (r != -EBUSY) {
+			fprintf(stderr, "trackmail: the store refuses writes: "
+				"stopping\n");
+			rc |= WORKER_STOP;
+		}
 	} else if (pr->outcome == OUTCOME_QUARANTINED || pr->needs_review) {
 		_cleanup_free_ char *detail = term_safe(pr->detail);
 		printf("%lld: still quarantined: %s (%s)\n", (long long)id,
@@ -362,7 +368,12 @@ int cli_quarantine(int argc, char **argv)
 		worker_default_limits(&lim);
 		lim.cpu_ms = (unsigned)common.cfg->worker_cpu_ms;
 		lim.wall_ms = (unsigned)common.cfg->worker_wall_ms;
-		int r = worker_run(ctx.n_ids, &ops, &ctx, &lim, true);
+		size_t left = 0;
+		int r = worker_run_stoppable(ctx.n_ids, &ops, &ctx, &lim, true,
+					     &left);
+		if (left)
+			fprintf(stderr, "trackmail: %zu entr%s not retried\n",
+				left, left == 1 ? "y" : "ies");
 		rc = r < 0 ? EXIT_CANNOT_START : r;
 		free(ctx.ids);
 		parser_matcher_free(&ctx.pl.matcher);

@@ -101,6 +101,9 @@ sql "$DB" "CREATE TRIGGER test_fail BEFORE UPDATE ON quarantine BEGIN SELECT RAI
 rc=$?
 check "a retry whose commit fails exits 1 (rc=$rc)" test "$rc" -eq 1
 check "and says why" grep -q "commit refused" "$WORK/fail.txt"
+"$TRACKMAIL" ingest --data-dir "$D" --parsers "$WORK/amazononly" "$F/walmart/shipped_two_carriers_yahoo.eml" > /dev/null
+"$TRACKMAIL" quarantine retry --all --data-dir "$D" > "$WORK/failall.txt" 2>&1
+check "retry --all stops at the first refused write" grep -q "2 entries not retried" "$WORK/failall.txt"
 check "the row is still open" test "$(sql "$DB" "SELECT state FROM quarantine WHERE id=1")" = open
 check "and still finds its file" \
 	bash -c "'$TRACKMAIL' quarantine show 1 --json --data-dir '$D' | grep -q '\"path\":\"$D/quarantine/$def/new/'"
