@@ -134,7 +134,7 @@ static const struct carrier carriers[C_COUNT] = {
 		"S10 ..CN", "S10 mod 11", "CN" },
 	[C_CAINIAO] = { "cainiao", "Cainiao",
 		"https://global.cainiao.com/newDetail.htm?mailNoList=%s",
-		"cainiao.com global.cainiao.com",
+		"cainiao.com", /* global.cainiao.com: an aggregator */
 		"cainiao|aliexpress standard shipping|aliexpress shipping|"
 		"cainiao super economy|\xe8\x8f\x9c\xe9\xb8\x9f", /* 菜鸟 */
 		"LP + 12-16 digits; CNAQV/CNGB/CNUS... (CN + 2 letters + "
@@ -564,7 +564,11 @@ static enum fit carrier_fit(const struct carrier *c, const char *n, size_t len)
 		if (f->flags & FMT_S10) {
 			if (!carrier_is_postal(c))
 				continue;
-		} else if (&carriers[f->carrier] != c) {
+		} else if (&carriers[f->carrier] != c &&
+			   !(c == &carriers[C_ONTRAC] &&
+			     f->carrier == C_LASERSHIP)) {
+			/* OnTrac took over LaserShip: a mail naming OnTrac
+			 * may carry a LaserShip number. */
 			continue;
 		}
 		r = f->fit(n, len);
@@ -733,7 +737,8 @@ static const char aggregator_hosts[] =
 	"17track.net parcelsapp.com aftership.com track24.net track24.ru "
 	"trackingmore.com ship24.com parcelmonitor.com packagetrackr.com "
 	"narvar.com wismolabs.com route.com parcelpanel.com "
-	"trackingmore.net 17track.com t.17track.net";
+	"trackingmore.net 17track.com t.17track.net global.cainiao.com "
+	"parcelsapp.net ordertracker.com";
 
 static bool host_matches(const char *host, size_t hlen, const char *list,
 			 size_t *match_len)
@@ -766,8 +771,8 @@ const struct carrier *carrier_from_host(const char *host, size_t len)
 	const struct carrier *best = NULL;
 	size_t best_len = 0;
 
-	if (!host)
-		return NULL;
+	if (!host || carrier_host_is_aggregator(host, len))
+		return NULL; /* tracks any carrier's number: no evidence */
 	for (size_t i = 0; i < C_COUNT; i++) {
 		size_t l;
 
@@ -923,12 +928,16 @@ int carrier_decide(const char *number, size_t len,
 			return undecided(d, "carrier-conflict");
 		return decide(d, link, "link");
 	}
-	if (ch->carrier) {
+	/* A format without a check digit (or with only a weak one) proves
+	 * nothing by itself: a number that fits only such formats needs the
+	 * named carrier or a link carrying it (above), or one of the
+	 * supplier's usual carriers for the mail's country (below). */
+	if (ch->carrier && !ch->needs_evidence) {
 		if (host && host != ch->carrier && among(ch, host))
 			return decide(d, host, "link");
 		return decide(d, ch->carrier, "format");
 	}
-	if (host && among(ch, host))
+	if (host && among(ch, host) && !ch->needs_evidence)
 		return decide(d, host, "link");
 	if (ev && ev->usual) {
 		const struct carrier *u = NULL;
@@ -944,5 +953,7 @@ int carrier_decide(const char *number, size_t len,
 		if (u)
 			return decide(d, u, "usual");
 	}
+	if (ch->needs_evidence)
+		return undecided(d, "carrier-unconfirmed");
 	return undecided(d, "carrier-ambiguous");
 }

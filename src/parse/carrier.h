@@ -85,7 +85,9 @@ struct carrier_evidence {
 	/* Tracking-link URLs in the mail (decoded_message links). */
 	const char *const *links;
 	size_t n_links;
-	/* The supplier's usual carrier ids, best first, or none. */
+	/* The supplier's usual carrier ids for the mail's country, best
+	 * first, or none: they break ties and corroborate a number whose
+	 * formats carry no check digit. */
 	const char *const *usual;
 	size_t n_usual;
 };
@@ -95,7 +97,9 @@ struct carrier_decision {
 	const struct carrier *carrier; /* decided carrier, or NULL */
 	/* Why no carrier was decided (static string), or NULL when decided:
 	 * "invalid-number", "check-digit", "carrier-ambiguous",
-	 * "carrier-conflict" (named carrier and format disagree). */
+	 * "carrier-conflict" (named carrier and format disagree),
+	 * "carrier-unconfirmed" (only formats without a check digit fit and
+	 * no name, link or usual carrier corroborates one). */
 	const char *reason;
 	const char *evidence; /* what decided it: "format", "named", "link",
 				 "usual" (static string) */

@@ -444,6 +444,11 @@ static enum fit fit_lasership(const char *n, size_t len)
 		return FIT_NOCHECK;
 	if (len == 15 && n[3] == 'C' && n[4] == 'X' && all_alnum(n + 5, 10))
 		return FIT_NOCHECK;
+	/* LaserShip (now OnTrac) labels: 1LS + 12-14 letters and digits,
+	 * the forms above and newer ones (a real Walmart mail names OnTrac
+	 * beside such a number). No check digit. */
+	if (len <= 17 && all_alnum(n + 3, len - 3))
+		return FIT_NOCHECK;
 	return FIT_NO;
 }
 
