@@ -39,6 +39,12 @@ struct event_rule {
 	int line;
 };
 
+struct country_carriers {
+	char cc[3];  /* ISO 3166-1 alpha-2, upper case */
+	char **ids;  /* carrier ids, best first */
+	size_t n;
+};
+
 struct parser {
 	char *id;
 	char *name;
@@ -51,6 +57,11 @@ struct parser {
 	size_t n_keywords;
 	char **usual_carriers;
 	size_t n_usual_carriers;
+	/* usual_carriers_by_country: the usual carriers of each country the
+	 * supplier ships in (decide-carriers); when present they replace
+	 * usual_carriers for a mail of that country. */
+	struct country_carriers *usual_by_country;
+	size_t n_usual_by_country;
 	struct rule_list from, subject, body;
 	struct event_rule *events;
 	size_t n_events;

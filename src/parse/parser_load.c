@@ -379,6 +379,10 @@ static void parser_free(struct parser *p)
 	free(p->events_text);
 	free_string_list(p->keywords, p->n_keywords);
 	free_string_list(p->usual_carriers, p->n_usual_carriers);
+	for (size_t i = 0; i < p->n_usual_by_country; i++)
+		free_string_list(p->usual_by_country[i].ids,
+				 p->usual_by_country[i].n);
+	free(p->usual_by_country);
 	free_rule_list(&p->from);
 	free_rule_list(&p->subject);
 	free_rule_list(&p->body);
@@ -394,6 +398,44 @@ static void parser_free(struct parser *p)
 	free_rule_list(&p->tracking_url);
 	free_rule_list(&p->blocks);
 	free(p);
+}
+
+/* usual_carriers_by_country: { US: [ups, usps], GB: [royal_mail] } */
+static void load_usual_by_country(struct loader *ld, yaml_node_t *root,
+				  struct parser *p)
+{
+	yaml_node_t *m = map_get(ld, root, "usual_carriers_by_country");
+	if (!m)
+		return;
+	if (m->type != YAML_MAPPING_NODE) {
+		load_error(ld, m, "'usual_carriers_by_country' must map "
+			   "country codes (US, GB ...) to carrier id lists");
+		return;
+	}
+	size_t count = (size_t)(m->data.mapping.pairs.top -
+				m->data.mapping.pairs.start);
+	p->usual_by_country = xcalloc(count + 1, sizeof(*p->usual_by_country));
+	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start;
+	     pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(ld, pr->key);
+		const char *cc = scalar(k);
+		if (!cc || strlen(cc) != 2 || !isupper((unsigned char)cc[0]) ||
+		    !isupper((unsigned char)cc[1])) {
+			load_error(ld, k, "usual_carriers_by_country: '%s' is "
+				   "not a two-letter upper-case country code",
+				   cc ? cc : "?");
+			continue;
+		}
+		struct country_carriers *c =
+			&p->usual_by_country[p->n_usual_by_country++];
+		memcpy(c->cc, cc, 3);
+		c->ids = get_string_list(ld, m, cc, &c->n);
+		for (size_t i = 0; i < c->n; i++)
+			if (!carrier_find(c->ids[i]))
+				load_error(ld, node_at(ld, pr->value),
+					   "unknown carrier id '%s' for %s",
+					   c->ids[i], cc);
+	}
 }
 
 static bool valid_id(const char *id)
@@ -416,7 +458,8 @@ static struct parser *load_document(struct loader *ld)
 	}
 	static const char *const top_keys[] = {
 		"id", "name", "kind", "countries", "tracking_automation",
-		"usual_carriers", "match", "events", "default_event",
+		"usual_carriers", "usual_carriers_by_country", "match",
+		"events", "default_event",
 		"default_tracking", "extract", "notes", NULL
 	};
 	check_keys(ld, root, top_keys, "the file");
@@ -454,6 +497,8 @@ static struct parser *load_document(struct loader *ld)
 			load_error(ld, map_get(ld, root, "usual_carriers"),
 				   "unknown carrier id '%s'",
 				   p->usual_carriers[i]);
+
+	load_usual_by_country(ld, root, p);
 
 	yaml_node_t *match = map_get(ld, root, "match");
 	if (!match || match->type != YAML_MAPPING_NODE) {

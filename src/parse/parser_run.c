@@ -444,6 +444,19 @@ struct found_number {
 	const char *named;
 	size_t named_len;
 	bool fixed;
+	bool named_by_line; /* named by a carrier line, not the rule */
+};
+
+/* The carrier lines of a mail (extract.carrier matches), in text order:
+ * each number takes the one written nearest to it (split shipments). */
+#define CARRIER_LINES_MAX 16
+struct carrier_lines {
+	const char *text; /* msg->text */
+	size_t text_len;
+	size_t at[CARRIER_LINES_MAX];
+	const char *s[CARRIER_LINES_MAX];
+	size_t n_s[CARRIER_LINES_MAX];
+	size_t n;
 };
 
 struct found_list {
@@ -453,7 +466,8 @@ struct found_list {
 
 static void add_found(struct found_list *fl, const char *s, size_t len,
 		      const char *order, const struct rule *rule,
-		      const char *named, size_t named_len, bool fixed)
+		      const char *named, size_t named_len, bool fixed,
+		      bool by_line)
 {
 	struct carrier_check chk;
 	carrier_check(s, len, &chk);
@@ -470,6 +484,27 @@ static void add_found(struct found_list *fl, const char *s, size_t len,
 	f->named = named;
 	f->named_len = named_len;
 	f->fixed = fixed;
+	f->named_by_line = by_line && named && !fixed;
+}
+
+/* The carrier line nearest to the number at s (within the mail text), or
+ * NULL when the mail has none or s is not in the text (a link). */
+static const char *nearest_carrier(const struct carrier_lines *cl,
+				   const char *s, size_t *len)
+{
+	*len = 0;
+	if (!cl || !cl->n || s < cl->text || s > cl->text + cl->text_len)
+		return NULL;
+	size_t at = (size_t)(s - cl->text), best = 0, best_d = SIZE_MAX;
+	for (size_t i = 0; i < cl->n; i++) {
+		size_t d = cl->at[i] > at ? cl->at[i] - at : at - cl->at[i];
+		if (d < best_d) {
+			best_d = d;
+			best = i;
+		}
+	}
+	*len = cl->n_s[best];
+	return cl->s[best];
 }
 
 /* Records the number the last match of a tracking rule captured in
@@ -478,8 +513,8 @@ static void add_found(struct found_list *fl, const char *s, size_t len,
  * Returns false when the tracking group is empty. */
 static bool found_by_rule(struct run *run, const struct rule *rule,
 			  const char *subject, const char *where,
-			  const char *order, const char *fallback,
-			  size_t fallback_len, struct found_list *fl)
+			  const char *order, const struct carrier_lines *cl,
+			  struct found_list *fl)
 {
 	const char *s, *c;
 	size_t n, cn;
@@ -493,6 +528,8 @@ static bool found_by_rule(struct run *run, const struct rule *rule,
 		explain_quote(&run->r->explain, s, n);
 		buf_append_char(&run->r->explain, '\n');
 	}
+	size_t fallback_len;
+	const char *fallback = nearest_carrier(cl, s, &fallback_len);
 	const char *named = c ? c : fallback;
 	size_t named_len = c ? cn : fallback_len;
 	if (rule->carrier) {
@@ -500,14 +537,14 @@ static bool found_by_rule(struct run *run, const struct rule *rule,
 		named_len = strlen(named);
 	}
 	add_found(fl, s, n, order, rule, named, named_len,
-		  rule->carrier != NULL);
+		  rule->carrier != NULL, !c);
 	return true;
 }
 
 /* Runs the tracking rules over one region (the whole body or a block). */
 static void extract_tracking(struct run *run, const struct parser *p,
 			     const char *text, size_t len, const char *order,
-			     const char *mail_carrier, size_t mail_carrier_len,
+			     const struct carrier_lines *cl,
 			     struct found_list *fl)
 {
 	for (size_t i = 0; i < p->tracking.n; i++) {
@@ -517,14 +554,43 @@ static void extract_tracking(struct run *run, const struct parser *p,
 		while (start <= len &&
 		       rule_exec(run, rule, text, len, start) == 1) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(run->m->md);
-			any |= found_by_rule(run, rule, text, "", order,
-					     mail_carrier, mail_carrier_len,
+			any |= found_by_rule(run, rule, text, "", order, cl,
 					     fl);
 			start = next_start(text, len, start, ov[1]);
 		}
 		if (!any)
 			explain(run, "  %s (line %d): no tracking number",
 				rule->label, rule->line);
+	}
+}
+
+/* Every carrier line of the mail (each extract.carrier rule, every match),
+ * so that each number takes the carrier written next to it. */
+static void collect_carrier_lines(struct run *run, const struct parser *p,
+				  struct carrier_lines *cl)
+{
+	for (size_t i = 0; i < p->carrier.n && cl->n < CARRIER_LINES_MAX;
+	     i++) {
+		const struct rule *rule = &p->carrier.v[i];
+		size_t start = 0;
+		while (cl->n < CARRIER_LINES_MAX && start <= cl->text_len &&
+		       rule_exec(run, rule, cl->text, cl->text_len, start) ==
+			       1) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(run->m->md);
+			const char *c;
+			size_t cn;
+			group_span(run, rule->group_carrier, cl->text, &c, &cn);
+			if (c && cn) {
+				explain(run, "  %s (line %d) names a carrier "
+					"at %zu", rule->label, rule->line,
+					(size_t)(c - cl->text));
+				cl->at[cl->n] = (size_t)(c - cl->text);
+				cl->s[cl->n] = c;
+				cl->n_s[cl->n++] = cn;
+			}
+			start = next_start(cl->text, cl->text_len, start,
+					   ov[1]);
+		}
 	}
 }
 
@@ -539,7 +605,7 @@ static void extract_links(struct run *run, const struct parser *p,
 			const struct rule *rule = &p->tracking_url.v[i];
 			if (rule_exec(run, rule, url, ulen, 0) == 1)
 				found_by_rule(run, rule, url, " in link", order,
-					      NULL, 0, fl);
+					      NULL, fl);
 		}
 		/* Carrier tracking links carry the number themselves. */
 		struct carrier_check chk;
@@ -547,7 +613,7 @@ static void extract_links(struct run *run, const struct parser *p,
 			explain(run, "  carrier link gives tracking %s",
 				chk.normalized);
 			add_found(fl, chk.normalized, strlen(chk.normalized),
-				  order, NULL, NULL, 0, false);
+				  order, NULL, NULL, 0, false, false);
 		}
 	}
 }
@@ -566,7 +632,7 @@ static void extract_schema_org(struct run *run, const char *order,
 		add_found(fl, parcels[i].number, strlen(parcels[i].number),
 			  parcels[i].order[0] ? parcels[i].order : order, NULL,
 			  parcels[i].carrier[0] ? parcels[i].carrier : NULL,
-			  strlen(parcels[i].carrier), false);
+			  strlen(parcels[i].carrier), false, false);
 	}
 }
 
@@ -607,12 +673,69 @@ static const char **link_urls(const struct decoded_message *msg)
 	return links;
 }
 
+/* The country a mail was sent for: its sender domain's country code
+ * (amazon.ca: CA, amazon.co.uk: GB), else the supplier's only country;
+ * NULL when neither says. */
+static const char *mail_country(const struct decoded_message *msg,
+				const struct parser *p)
+{
+	static const char *const tld[][2] = {
+		{ ".ca", "CA" }, { ".uk", "GB" }, { ".de", "DE" },
+		{ ".fr", "FR" }, { ".it", "IT" }, { ".es", "ES" },
+		{ ".au", "AU" }, { ".mx", "MX" }, { ".nl", "NL" },
+		{ ".pl", "PL" }, { ".be", "BE" }, { ".at", "AT" },
+		{ ".ie", "IE" }, { ".jp", "JP" }, { ".se", "SE" },
+		{ ".us", "US" },
+	};
+	const char *addr = msg->orig_from.addr;
+	const char *at = strrchr(addr, '@');
+	size_t n = at ? strlen(at) : 0;
+	for (size_t i = 0; at && i < sizeof(tld) / sizeof(tld[0]); i++) {
+		size_t l = strlen(tld[i][0]);
+		if (n > l && strcasecmp(at + n - l, tld[i][0]) == 0)
+			return tld[i][1];
+	}
+	if (p && p->countries && strlen(p->countries) == 2)
+		return p->countries;
+	return NULL;
+}
+
+/* The supplier's usual carriers for the mail's country: its
+ * usual_carriers_by_country entry when the parser has that map (none for
+ * a country it does not list), else its usual_carriers. */
+static void usual_for_mail(const struct decoded_message *msg,
+			   const struct parser *p, const char *const **ids,
+			   size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	if (!p)
+		return;
+	if (!p->n_usual_by_country) {
+		*ids = (const char *const *)p->usual_carriers;
+		*n = p->n_usual_carriers;
+		return;
+	}
+	const char *cc = mail_country(msg, p);
+	for (size_t i = 0; cc && i < p->n_usual_by_country; i++)
+		if (strcmp(p->usual_by_country[i].cc, cc) == 0) {
+			*ids = (const char *const *)p->usual_by_country[i].ids;
+			*n = p->usual_by_country[i].n;
+		}
+}
+
 /* Decides each found number's carrier; builds shipments or quarantines. */
 static void decide_numbers(struct run *run, const struct parser *p,
 			   struct found_list *fl, enum tracking_expect expect)
 {
 	struct parse_result *r = run->r;
 	const char **links = link_urls(run->msg);
+	const char *const *usual;
+	size_t n_usual;
+	usual_for_mail(run->msg, p, &usual, &n_usual);
+	explain(run, "  mail country %s, %zu usual carriers",
+		mail_country(run->msg, p) ? mail_country(run->msg, p) : "unknown",
+		n_usual);
 	r->shipments = xcalloc(fl->n + 1, sizeof(*r->shipments));
 	for (size_t i = 0; i < fl->n; i++) {
 		struct found_number *f = &fl->v[i];
@@ -622,12 +745,22 @@ static void decide_numbers(struct run *run, const struct parser *p,
 			.parser_names_carrier = f->fixed,
 			.links = links,
 			.n_links = run->msg->n_links,
-			.usual = p ? (const char *const *)p->usual_carriers
-				   : NULL,
-			.n_usual = p ? p->n_usual_carriers : 0,
+			.usual = usual,
+			.n_usual = n_usual,
 		};
 		struct carrier_decision d;
 		int rc = carrier_decide(f->number, strlen(f->number), &ev, &d);
+		/* Split shipments: a carrier line of another package that the
+		 * number does not fit at all is not this number's carrier. */
+		if (rc == 0 && f->named_by_line && fl->n > 1 && d.reason &&
+		    strcmp(d.reason, "carrier-conflict") == 0) {
+			explain(run, "  %s: the nearest carrier line is another "
+				"package's", f->number);
+			ev.named = NULL;
+			ev.named_len = 0;
+			rc = carrier_decide(f->number, strlen(f->number), &ev,
+					    &d);
+		}
 		explain(run, "  number %s: %s%s%s", f->number,
 			rc == 1 ? carrier_id(d.carrier) : "not decided",
 			rc == 1 ? " by " : " - ",
@@ -642,7 +775,19 @@ static void decide_numbers(struct run *run, const struct parser *p,
 			continue;
 		}
 		if (r->outcome != OUTCOME_QUARANTINED) {
-			if (rc == 0) {
+			if (rc == 0 && d.reason &&
+			    strcmp(d.reason, "carrier-unconfirmed") == 0) {
+				quarantine(r, d.reason,
+					   xasprintf("%s fits only formats "
+						     "without a check digit "
+						     "and nothing in the mail "
+						     "confirms its carrier",
+						     f->number));
+				for (size_t k = 0; k < d.check.n_candidates;
+				     k++)
+					r->candidates[r->n_candidates++] =
+						carrier_id(d.check.candidates[k]);
+			} else if (rc == 0) {
 				quarantine(r, d.reason ? d.reason
 						       : "carrier-ambiguous",
 					   xasprintf("carrier of %s is not "
@@ -651,12 +796,10 @@ static void decide_numbers(struct run *run, const struct parser *p,
 				     k++)
 					r->candidates[r->n_candidates++] =
 						carrier_id(d.check.candidates[k]);
-			} else if (expect != TRACKING_REQUIRED) {
-				/* Not a shipment claim: an update mail's
-				 * reference or a redacted number. */
-				explain(run, "  %s ignored: this event does "
-					"not require a number", f->number);
 			} else {
+				/* `optional` means a number may be absent,
+				 * never that it may be wrong. */
+				(void)expect;
 				quarantine(r, "invalid-tracking",
 					   xasprintf("%s is not a valid "
 						     "tracking number (%s)",
@@ -687,13 +830,9 @@ static void run_supplier(struct run *run, const struct parser *p)
 	if (!order && p->order.n)
 		explain(run, "  no order pattern matched the body or subject");
 
-	const char *mail_carrier = NULL;
-	size_t mail_carrier_len = 0;
-	int ci = first_match(run, &p->carrier, "carrier", msg->text,
-			     msg->text_len);
-	if (ci >= 0)
-		group_span(run, p->carrier.v[ci].group_carrier, msg->text,
-			   &mail_carrier, &mail_carrier_len);
+	struct carrier_lines cl = { .text = msg->text,
+				    .text_len = msg->text_len };
+	collect_carrier_lines(run, p, &cl);
 
 	struct found_list *fl = xcalloc(1, sizeof(*fl));
 	if (expect != TRACKING_NONE) {
@@ -721,13 +860,12 @@ static void run_supplier(struct run *run, const struct parser *p)
 				size_t bl = starts[i + 1] - starts[i];
 				char *bo = extract_order(run, p, bt, bl, false);
 				extract_tracking(run, p, bt, bl,
-						 bo ? bo : order, mail_carrier,
-						 mail_carrier_len, fl);
+						 bo ? bo : order, &cl, fl);
 				free(bo);
 			}
 		}
-		extract_tracking(run, p, msg->text, msg->text_len, order,
-				 mail_carrier, mail_carrier_len, fl);
+		extract_tracking(run, p, msg->text, msg->text_len, order, &cl,
+				 fl);
 		extract_links(run, p, order, fl);
 		extract_schema_org(run, order, fl);
 	} else {
@@ -744,6 +882,9 @@ static void run_supplier(struct run *run, const struct parser *p)
 		return;
 	if (r->n_shipments > 0) {
 		r->outcome = OUTCOME_SHIPPED;
+		/* A valid number shipped: the event cannot be `other`. */
+		if (r->event == EVENT_OTHER)
+			r->event = EVENT_SHIPPED;
 		return;
 	}
 	if (expect == TRACKING_REQUIRED) {
@@ -768,7 +909,7 @@ static void run_carrier_mail(struct run *run, const struct parser *p)
 	explain(run, "extract:");
 	if (expect != TRACKING_NONE) {
 		extract_tracking(run, p, run->msg->text, run->msg->text_len,
-				 NULL, NULL, 0, fl);
+				 NULL, NULL, fl);
 		extract_links(run, p, NULL, fl);
 	}
 	r->notices = xcalloc(fl->n + 1, sizeof(*r->notices));
@@ -864,9 +1005,17 @@ static void run_fallback(struct run *run)
 		return;
 	}
 	if (ambiguous) {
-		quarantine(r, "carrier-ambiguous",
-			   xasprintf("unknown sender; %s fits several "
-				     "carriers",
+		const char *why = ambiguous->decision.reason;
+		bool unconfirmed =
+			why && strcmp(why, "carrier-unconfirmed") == 0;
+		quarantine(r, unconfirmed ? "carrier-unconfirmed"
+					  : "carrier-ambiguous",
+			   xasprintf(unconfirmed
+					     ? "unknown sender; %s has no check "
+					       "digit and nothing confirms its "
+					       "carrier"
+					     : "unknown sender; %s fits several "
+					       "carriers",
 				     ambiguous->decision.check.normalized));
 		for (size_t k = 0; k < ambiguous->decision.check.n_candidates;
 		     k++)
