@@ -81,8 +81,12 @@ right = wrong = 0
 for line in open(sys.argv[2]):
     name, supplier, event = line.rstrip("\n").split("\t")
     d = got.get(name)
+    # invalid-tracking: the mail's labelled number fails validation
+    # (upstream anonymized it); tests/integration/upstream_expected.sh
+    # asserts each of those to the digit.
     if d and d["supplier"] == supplier and d["event"] == event and \
-            d["outcome"] in ("shipped", "info"):
+            (d["outcome"] in ("shipped", "info") or
+             d["reason"] == "invalid-tracking"):
         right += 1
     else:
         wrong += 1
