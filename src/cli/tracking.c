@@ -77,6 +77,18 @@ static int tracking_set(struct cli_common *common, const char *account,
 			"(%s)\n", input, d.reason ? d.reason : "format");
 		return EXIT_SOME_FAILED;
 	}
+	if (rc == 0 && d.reason && strcmp(d.reason, "carrier-unconfirmed") == 0) {
+		/* The same rule as for mail: a format without a check digit
+		 * never decides alone (docs/decisions.md). */
+		fprintf(stderr, "trackmail: %s fits only formats without a "
+			"check digit (carrier-unconfirmed); candidates:",
+			d.check.normalized);
+		for (size_t i = 0; i < d.check.n_candidates; i++)
+			fprintf(stderr, " %s",
+				carrier_id(d.check.candidates[i]));
+		fprintf(stderr, "; name its carrier as CARRIER\n");
+		return EXIT_SOME_FAILED;
+	}
 	if (rc == 0) {
 		fprintf(stderr, "trackmail: the carrier of %s is not certain "
 			"(%s); candidates:", d.check.normalized,

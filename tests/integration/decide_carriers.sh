@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Issue 8, numbers and carriers: every repro of the issue through the real
+# binary (`trackmail parse --json`, `trackmail tracking set`). A number
+# whose formats carry no check digit is never guessed
+# (carrier-unconfirmed); a labelled number that fails validation is
+# quarantined invalid-tracking whatever the event; aggregator links name no
+# carrier; a named carrier belongs to its package; LaserShip 1LS numbers
+# named OnTrac ship; shipped is never event other. docs/decisions.md.
+. "$(dirname "$0")/lib.sh"
+
+# mail FILE "From header" "Subject" BODY: one plain-text supplier mail.
+mail() {
+	printf 'From: %s\nTo: buyer@example.net\nSubject: %s\nDate: Tue, 03 Nov 2026 15:11:40 +0000\nMessage-ID: <%s@test.example>\nMIME-Version: 1.0\nContent-Type: text/plain; charset="UTF-8"\n\n%s\n' \
+		"$2" "$3" "$(basename "$1" .eml)" "$4" > "$WORK/$1"
+}
+# got FILE: outcome|reason|event|tracking:carrier,... from its decision.
+got() {
+	"$TRACKMAIL" parse --json "$WORK/$1" 2> /dev/null | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.readline())
+print("%s|%s|%s|%s|%s" % (d["outcome"], d["reason"] or "", d["event"],
+      ",".join("%s:%s" % (s["tracking"], s["carrier"]) for s in d["shipments"]),
+      d.get("detail") or ""))'
+}
+expect() { # NAME FILE PREFIX: the decision of FILE starts with PREFIX
+	local g
+	g=$(got "$2")
+	case "$g" in
+	"$3"*) ok "$1" ;;
+	*) fail "$1 (got '$g', want '$3...')" ;;
+	esac
+}
+
+WALMART='Walmart.com <help@walmart.com>'
+mail walmart_gls.eml "$WALMART" 'Shipped: "Mainstays Kettle"' \
+	"Your order shipped!
+Tracking number: 98765432107
+Order #2000711-19225967"
+expect "Walmart (US) 98765432107: no check digit, GLS not Walmart's: carrier-unconfirmed, not GLS" \
+	walmart_gls.eml "quarantined|carrier-unconfirmed|"
+mail walmart_evri.eml "$WALMART" 'Shipped: "Mainstays Kettle"' \
+	"Your order shipped!
+Tracking number: 1234567890123456
+Order #2000711-19225967"
+expect "Walmart 1234567890123456 is not guessed as Evri" walmart_evri.eml \
+	"quarantined|carrier-unconfirmed|"
+
+AMAZON_CA='Amazon.ca <shipment-tracking@amazon.ca>'
+mail amazon_ca_named.eml "$AMAZON_CA" \
+	'Your Amazon.ca order #702-1234567-1234567 has shipped' \
+	"Your package was shipped by Canada Post.
+Tracking number: 7035114477138471
+Order #702-1234567-1234567"
+expect "Amazon.ca 'shipped by Canada Post' 7035114477138471 (invalid Canada Post): invalid-tracking, not Evri" \
+	amazon_ca_named.eml "quarantined|invalid-tracking|shipped||7035114477138471"
+mail amazon_ca_bare.eml "$AMAZON_CA" \
+	'Your Amazon.ca order #702-1234567-1234567 has shipped' \
+	"Your package has shipped.
+Tracking number: 7035114477138471
+Order #702-1234567-1234567"
+expect "Amazon.ca without a carrier: Evri is no Canadian carrier of Amazon: carrier-unconfirmed" \
+	amazon_ca_bare.eml "quarantined|carrier-unconfirmed|"
+
+AMAZON='Amazon.com <shipment-tracking@amazon.com>'
+ups=$(python3 "$SRC/tests/tools/tracking_gen.py" ups 1 8)
+badups=${ups%?}$(( (${ups: -1} + 1) % 10 ))
+mail amazon_ups_bad.eml "$AMAZON" \
+	'Your Amazon.com order #112-1234567-1234567 has shipped' \
+	"Shipped with UPS. Tracking ID: $badups
+Order #112-1234567-1234567"
+expect "Amazon UPS number with one wrong check digit: invalid-tracking naming it (was info)" \
+	amazon_ups_bad.eml "quarantined|invalid-tracking|shipped||$badups"
+mail amazon_unknown.eml "$AMAZON" \
+	'Your Amazon.com order #112-1234567-1234567 has shipped' \
+	"Shipped with Acme Freight. Tracking number: ZZ1234X99
+Order #112-1234567-1234567"
+expect "a number of a carrier not in the table: invalid-tracking (was info)" \
+	amazon_unknown.eml "quarantined|invalid-tracking|shipped||ZZ1234X99"
+
+s10=$(python3 "$SRC/tests/tools/tracking_gen.py" s10 1 7)
+mail ali_cainiao.eml 'AliExpress <transaction@notice.aliexpress.com>' \
+	'Order 8123456789012345 has been shipped' \
+	"Your order has been shipped.
+Order 8123456789012345
+Track it: https://global.cainiao.com/newDetail.htm?mailNoList=$s10&lang=en"
+expect "a global.cainiao.com link is a tracking link, not Cainiao: the S10 ships as China Post" \
+	ali_cainiao.eml "shipped||shipped|$s10:china_post|"
+check "global.cainiao.com names no carrier in 'carriers check' of a link's host" \
+	bash -c "! '$TRACKMAIL' carriers scan --json - <<< 'https://global.cainiao.com/newDetail.htm?mailNoList=$s10' | grep -q '\"carrier\": *\"cainiao\"'"
+
+mail ali_other.eml 'AliExpress <transaction@notice.aliexpress.com>' \
+	"Packstück $s10 hat die Abflugregion verlassen" \
+	"Ihr Packstück $s10 hat den Abflugort verlassen.
+Bestellung 8123456789012345"
+expect "a valid number shipped: outcome shipped never shows event other" \
+	ali_other.eml "shipped||shipped|$s10:china_post|"
+
+tba="TBA$(printf '%012d' 493817265043)"
+mail amazon_split.eml "$AMAZON" \
+	'Your Amazon.com order #112-1234567-1234567 has shipped' \
+	"Order #112-1234567-1234567
+
+Package 1 of 2
+Carrier: UPS
+Tracking number: $ups
+
+Package 2 of 2
+Carrier: Amazon Logistics
+Tracking number: $tba"
+expect "split shipment: each number takes the carrier written next to it" \
+	amazon_split.eml "shipped||shipped|$ups:ups,$tba:amazon|"
+
+mail walmart_ontrac.eml "$WALMART" 'Shipped: "Mainstays Kettle"' \
+	"Your order shipped!
+OnTrac Tracking number 1LSXJ7A1B2C3D4E
+Order #2000711-19225967"
+expect "Walmart naming OnTrac beside a LaserShip 1LS number ships as OnTrac" \
+	walmart_ontrac.eml "shipped||shipped|1LSXJ7A1B2C3D4E:ontrac|"
+
+printf 'From: Some Shop <shop@unknown-store.example>\nSubject: Your parcel\nMessage-ID: <fb@test.example>\n\nTracking number: 1234567890123456\n' > "$WORK/fallback.eml"
+expect "unknown sender, labelled 1234567890123456: carrier-unconfirmed" \
+	fallback.eml "quarantined|carrier-unconfirmed|"
+
+# tracking set applies the same rule.
+D="$WORK/data"
+DB="$D/trackmail.db"
+"$TRACKMAIL" ingest --data-dir "$D" "$SRC/fixtures/emails/amazon/shipped_no_number_apple.eml" > /dev/null
+order=$(sql "$DB" "SELECT order_number FROM supplier_orders")
+"$TRACKMAIL" tracking set --data-dir "$D" "$order" 98765432107 2> "$WORK/set.err"
+rc=$?
+check "tracking set 98765432107 alone is refused (exit $rc)" test "$rc" -eq 1
+check "saying carrier-unconfirmed" grep -q "carrier-unconfirmed" "$WORK/set.err"
+check "and nothing is stored" test "$(sql "$DB" "SELECT count(*) FROM shipments")" -eq 0
+"$TRACKMAIL" tracking set --data-dir "$D" "$order" 98765432107 gls > /dev/null
+check "with its carrier named it is recorded as GLS" \
+	test "$(sql "$DB" "SELECT carrier FROM shipments WHERE tracking_number='98765432107'")" = gls
+finish
