@@ -239,12 +239,88 @@ static void numbers_in_links(void **state)
 	assert_null(carrier_link_carrier("https://ups.com.evil.example/"));
 }
 
+/* Issue 8: a number whose only fitting formats carry no check digit
+ * needs corroboration; aggregator links name no carrier; LaserShip 1LS
+ * numbers fit a mail naming OnTrac. */
+static void corroboration(void **state)
+{
+	struct carrier_decision d;
+	static const char *const walmart[] = { "fedex", "ups", "usps",
+					       "ontrac", "lasership" };
+	static const char *const gb[] = { "amazon", "royal_mail", "evri" };
+	static const char *const gls_link[] = {
+		"https://gls-group.com/GROUP/en/parcel-tracking?match="
+		"98765432107"
+	};
+	static const char *const cainiao[] = {
+		"https://global.cainiao.com/newDetail.htm?mailNoList="
+		"LB123456785CN"
+	};
+
+	(void)state;
+	/* 11 digits fit only GLS (no check digit): never decided alone. */
+	assert_int_equal(decide("98765432107", NULL, false, NULL, 0, NULL, 0,
+				&d), 0);
+	assert_string_equal(d.reason, "carrier-unconfirmed");
+	assert_null(d.carrier);
+	assert_int_equal(decide("98765432107", NULL, false, NULL, 0, walmart,
+				5, &d), 0);
+	assert_string_equal(d.reason, "carrier-unconfirmed");
+	/* Corroborated by the name, by a link carrying it. */
+	assert_int_equal(decide("98765432107", "GLS", false, NULL, 0, NULL, 0,
+				&d), 1);
+	assert_string_equal(d.evidence, "named");
+	assert_int_equal(decide("98765432107", NULL, false, gls_link, 1, NULL,
+				0, &d), 1);
+	assert_string_equal(d.evidence, "link");
+	assert_string_equal(carrier_id(d.carrier), "gls");
+	/* 16 digits that fail Canada Post's check: Evri only with a usual
+	 * carrier list (of the mail's country) that names Evri. */
+	assert_int_equal(decide("7035114477138471", NULL, false, NULL, 0, NULL,
+				0, &d), 0);
+	assert_string_equal(d.reason, "carrier-unconfirmed");
+	assert_int_equal(decide("7035114477138471", NULL, false, NULL, 0, gb,
+				3, &d), 1);
+	assert_string_equal(d.evidence, "usual");
+	assert_string_equal(carrier_id(d.carrier), "evri");
+	assert_int_equal(decide("7035114477138471", "Canada Post", false, NULL,
+				0, NULL, 0, &d), -1);
+	assert_string_equal(d.reason, "check-digit");
+	/* A check digit still decides alone. */
+	assert_int_equal(decide("1Z999AA10123456784", NULL, false, NULL, 0,
+				NULL, 0, &d), 1);
+	assert_string_equal(d.evidence, "format");
+	/* global.cainiao.com tracks any carrier: an S10 CN number there is
+	 * China Post's, not a conflict with Cainiao. */
+	assert_null(carrier_link_carrier(cainiao[0]));
+	assert_true(carrier_host_is_aggregator("global.cainiao.com", 18));
+	assert_null(carrier_from_host("global.cainiao.com", 18));
+	assert_int_equal(decide("LB123456785CN", NULL, false, cainiao, 1, NULL,
+				0, &d), 1);
+	assert_string_equal(carrier_id(d.carrier), "china_post");
+	/* LaserShip 1LS + 12-14 letters and digits; OnTrac may be named. */
+	assert_int_equal(decide("1LSXJ7A1B2C3D4E", "OnTrac", false, NULL, 0,
+				NULL, 0, &d), 1);
+	assert_string_equal(carrier_id(d.carrier), "ontrac");
+	assert_int_equal(decide("1LS7ABCDEFGH12345", "LaserShip", false, NULL,
+				0, NULL, 0, &d), 1);
+	assert_string_equal(carrier_id(d.carrier), "lasership");
+	assert_int_equal(decide("1LSXJ7A1B2C3D4E", NULL, false, NULL, 0,
+				walmart, 5, &d), 1);
+	assert_string_equal(d.evidence, "usual");
+	assert_int_equal(decide("1LS12345678901", NULL, false, NULL, 0, NULL,
+				0, &d), -1); /* 1LS + 11: too short */
+	assert_int_equal(decide("1LS123456789012345", NULL, false, NULL, 0,
+				NULL, 0, &d), -1); /* 1LS + 15: too long */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_map_to_the_table),
 		cmocka_unit_test(decisions),
 		cmocka_unit_test(numbers_in_links),
+		cmocka_unit_test(corroboration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
