@@ -119,6 +119,34 @@ printf 'From: Some Shop <shop@unknown-store.example>\nSubject: Your parcel\nMess
 expect "unknown sender, labelled 1234567890123456: carrier-unconfirmed" \
 	fallback.eml "quarantined|carrier-unconfirmed|"
 
+# The class: AliExpress-style mails whose numbers (S10 of several
+# countries) sit only in aggregator links all ship with the postal operator.
+mkdir -p "$WORK/ali"
+python3 - "$SRC/tests/tools" "$WORK/ali" <<'PY'
+import random, sys
+sys.path.insert(0, sys.argv[1])
+import tracking_gen
+r = random.Random(8)
+hosts = ["https://global.cainiao.com/newDetail.htm?mailNoList=%s",
+         "https://t.17track.net/en#nums=%s",
+         "https://parcelsapp.com/en/tracking/%s",
+         "https://www.aftership.com/track/%s",
+         "https://track24.net/?code=%s"]
+for i in range(200):
+    n = tracking_gen.s10(r, country=r.choice(["CN", "GB", "US", "NL", "DE"]))
+    order = "81%014d" % r.randrange(10**14)
+    open("%s/m%03d.eml" % (sys.argv[2], i), "w").write(
+        "From: AliExpress <transaction@notice.aliexpress.com>\n"
+        "Subject: Order %s has been shipped\nMessage-ID: <a%d@t.example>\n\n"
+        "Your order has been shipped.\nOrder %s\nTrack it: %s\n"
+        % (order, i, order, r.choice(hosts) % n))
+PY
+"$TRACKMAIL" parse --json "$WORK/ali" 2> /dev/null > "$WORK/ali.jsonl"
+shipped=$(grep -c '"outcome":"shipped"' "$WORK/ali.jsonl")
+check "200 AliExpress-style mails with aggregator links: all shipped ($shipped)" \
+	test "$shipped" -eq 200
+check "none of them as Cainiao" bash -c "! grep -q '\"carrier\":\"cainiao\"' '$WORK/ali.jsonl'"
+
 # tracking set applies the same rule.
 D="$WORK/data"
 DB="$D/trackmail.db"
