@@ -99,7 +99,7 @@ static const struct carrier carriers[C_COUNT] = {
 		"lasership.com",
 		"lasership|laser ship",
 		"L[AIEHNX][1-3] + 7 digits; 1LS7 + 11 digits; 1LS7 + 12 "
-		"digits -1; 1LSCX + 10 alnum",
+		"digits -1; 1LSCX + 10 alnum; 1LS + 12-14 alnum (now OnTrac)",
 		"none", NULL },
 	[C_CANADA_POST] = { "canada_post", "Canada Post",
 		"https://www.canadapost-postescanada.ca/track-reperage/en#/"
