@@ -89,7 +89,7 @@ static int tracking_set(struct cli_common *common, const char *account,
 		for (size_t i = 0; i < d.check.n_candidates; i++)
 			fprintf(stderr, " %s",
 				carrier_id(d.check.candidates[i]));
-		fprintf(stderr, "; name its carrier as CARRIER\n");
+		fprintf(stderr, "; name one as CARRIER\n");
 		return EXIT_SOME_FAILED;
 	}
 	if (rc == 0) {
