@@ -718,7 +718,9 @@ static void usual_for_mail(const struct decoded_message *msg,
 	}
 	const char *cc = mail_country(msg, p);
 	for (size_t i = 0; cc && i < p->n_usual_by_country; i++)
-		if (strcmp(p->usual_by_country[i].cc, cc) == 0) {
+		if (strcmp(p->usual_by_country[i].cc, cc) == 0 ||
+		    (strcmp(cc, "GB") == 0 &&
+		     strcmp(p->usual_by_country[i].cc, "UK") == 0)) {
 			*ids = (const char *const *)p->usual_by_country[i].ids;
 			*n = p->usual_by_country[i].n;
 		}
