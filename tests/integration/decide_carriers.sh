@@ -115,6 +115,20 @@ Order #2000711-19225967"
 expect "Walmart naming OnTrac beside a LaserShip 1LS number ships as OnTrac" \
 	walmart_ontrac.eml "shipped||shipped|1LSXJ7A1B2C3D4E:ontrac|"
 
+# Usual carriers count for the mail's country only.
+mail ebay_uk.eml 'eBay <ebay@ebay.co.uk>' 'Your order is on its way' \
+	"Your order is on its way!
+Order number: 12-34567-89012
+Tracking number: 1234567890123456"
+expect "eBay UK: a 16-digit number is confirmed as Evri by eBay's GB carriers" \
+	ebay_uk.eml "shipped||shipped|1234567890123456:evri|"
+mail ebay_us.eml 'eBay <ebay@ebay.com>' 'Your order is on its way' \
+	"Your order is on its way!
+Order number: 12-34567-89012
+Tracking number: 1234567890123456"
+expect "eBay from ebay.com (no country): the same number is carrier-unconfirmed" \
+	ebay_us.eml "quarantined|carrier-unconfirmed|"
+
 printf 'From: Some Shop <shop@unknown-store.example>\nSubject: Your parcel\nMessage-ID: <fb@test.example>\n\nTracking number: 1234567890123456\n' > "$WORK/fallback.eml"
 expect "unknown sender, labelled 1234567890123456: carrier-unconfirmed" \
 	fallback.eml "quarantined|carrier-unconfirmed|"
