@@ -257,6 +257,20 @@ static void run_entry(const char *courier, json_t *tn, struct figures *fg)
 					     !res[i].needs_evidence;
 				fg->invalid++;
 				fg->invalid_alone += alone;
+				/* And carrier_decide, with no evidence, never
+				 * decides it (it did for 9 by format alone). */
+				struct carrier_decision dd;
+				struct carrier_evidence none = { 0 };
+				if (!exempt(nums[i]) &&
+				    carrier_decide(nums[i], strlen(nums[i]),
+						   &none, &dd) == 1) {
+					printf("# FAIL invalid %s/%s '%s' "
+					       "decided as %s by %s alone\n",
+					       courier, tn_id ? tn_id : "-",
+					       nums[i], carrier_id(dd.carrier),
+					       dd.evidence);
+					fg->failures++;
+				}
 				if (alone && !exempt(nums[i])) {
 					printf("# FAIL invalid %s/%s '%s' "
 					       "accepted on its own (%s)\n",
