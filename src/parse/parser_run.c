@@ -493,9 +493,13 @@ static const char *nearest_carrier(const struct carrier_lines *cl,
 				   const char *s, size_t *len)
 {
 	*len = 0;
-	if (!cl || !cl->n || s < cl->text || s > cl->text + cl->text_len)
+	if (!cl || !cl->n)
 		return NULL;
-	size_t at = (size_t)(s - cl->text), best = 0, best_d = SIZE_MAX;
+	/* Compared as addresses: s may point into a link, not the text. */
+	uintptr_t p = (uintptr_t)s, t = (uintptr_t)cl->text;
+	if (p < t || p > t + cl->text_len)
+		return NULL;
+	size_t at = (size_t)(p - t), best = 0, best_d = SIZE_MAX;
 	for (size_t i = 0; i < cl->n; i++) {
 		size_t d = cl->at[i] > at ? cl->at[i] - at : at - cl->at[i];
 		if (d < best_d) {
