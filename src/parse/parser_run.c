@@ -1,11 +1,11 @@
 /* parser_run.c - picks the parser for a decoded message and extracts.
  *
- * Selection: the original sender is split into lower-case words, each word
- * is looked up in the sorted keyword index (binary search), and only the
- * parsers named there run their `match` patterns: picking a parser costs
- * O(words * log keywords), not O(parsers). A parser takes the mail when a
- * `from` pattern matches the original sender AND a subject or body marker
- * matches; the best score wins.
+ * Selection (select_parser): the original sender's address domain, or a
+ * parent domain of it, in a parser's match.domains attributes that parser
+ * (a sorted index, binary search per label). The display name never
+ * attributes; a foreign domain never does. Body markers attribute only a
+ * sender without an address or behind a relay (parsers/relays.yaml);
+ * platform parsers (Shopify ...) are recognised by their template.
  *
  * Every number a rule extracts goes through carrier_decide(): a number
  * that fails its check digit, or whose carrier stays ambiguous, sends the
@@ -111,6 +111,8 @@ void parse_result_clear(struct parse_result *r)
 	free(r->notices);
 	free(r->tracking_link);
 	free(r->detail);
+	free(r->store_domain);
+	free(r->store_name);
 	buf_free(&r->explain);
 	parse_result_init(r);
 }
@@ -236,96 +238,205 @@ static int first_match(struct run *run, const struct rule_list *list,
 	return -1;
 }
 
-/* Collects candidate parser indexes for the words of the sender. */
-static size_t candidates_for_sender(const struct parser_set *set,
-				    const char *sender, size_t *out,
-				    size_t max)
+/* The domain of an address ("" without '@'). */
+static const char *addr_domain(const char *addr)
 {
-	size_t n = 0;
-	const char *s = sender;
-	while (*s) {
-		while (*s && !isalnum((unsigned char)*s))
-			s++;
-		const char *w = s;
-		while (*s && isalnum((unsigned char)*s))
-			s++;
-		size_t wl = (size_t)(s - w);
-		if (wl == 0 || wl > 63)
-			continue;
-		char word[64];
-		for (size_t i = 0; i < wl; i++)
-			word[i] = (char)tolower((unsigned char)w[i]);
-		word[wl] = '\0';
-		/* Binary search for the first entry of this keyword. */
+	const char *at = strrchr(addr, '@');
+	return at ? at + 1 : "";
+}
+
+/* The parser whose match.domains holds domain or one of its parent
+ * domains (binary search per suffix: the cost does not grow with the
+ * number of parsers). "amazon.com.evil.example" is looked up as itself,
+ * "com.evil.example", "evil.example", "example": never as amazon.com. */
+static const struct parser *parser_for_domain(const struct parser_set *set,
+					      const char *domain)
+{
+	for (const char *d = domain; d && *d;) {
 		size_t lo = 0, hi = set->n_keywords;
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
-			if (strcmp(set->keywords[mid].keyword, word) < 0)
+			if (strcmp(set->keywords[mid].keyword, d) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < set->n_keywords &&
-		       strcmp(set->keywords[lo].keyword, word) == 0;
-		     lo++) {
-			size_t idx = set->keywords[lo].parser_index;
-			bool seen = false;
-			for (size_t k = 0; k < n; k++)
-				seen |= out[k] == idx;
-			if (!seen && n < max)
-				out[n++] = idx;
-		}
+		if (lo < set->n_keywords &&
+		    strcmp(set->keywords[lo].keyword, d) == 0)
+			return set->parsers[set->keywords[lo].parser_index];
+		d = strchr(d, '.');
+		if (d)
+			d++;
 	}
-	return n;
+	return NULL;
 }
 
-/* Score of parser p for this mail: 0 when it does not take it. */
-static int parser_score(struct run *run, const struct parser *p)
+/* A body marker (match.body) in the text or in a link target: the
+ * supplier's own links are often only in the HTML hrefs. */
+static bool body_marker(struct run *run, const struct parser *p)
 {
 	const struct decoded_message *msg = run->msg;
-	explain(run, "parser %s (%s):", p->id, p->file);
-	if (first_match(run, &p->from, "sender", run->sender,
-			strlen(run->sender)) < 0)
-		return 0;
-	int score = 1;
+	if (first_match(run, &p->body, "body", msg->text, msg->text_len) >= 0)
+		return true;
+	for (size_t l = 0; l < msg->n_links; l++) {
+		const char *url = msg->links[l].url;
+		for (size_t i = 0; i < p->body.n; i++)
+			if (rule_exec(run, &p->body.v[i], url, strlen(url),
+				      0) == 1) {
+				explain(run, "  %s (line %d) matched link",
+					p->body.v[i].label, p->body.v[i].line);
+				return true;
+			}
+	}
+	return false;
+}
+
+/* How many of p's subject and body markers this mail has (subject 2,
+ * body 1). */
+static int marker_score(struct run *run, const struct parser *p)
+{
+	const struct decoded_message *msg = run->msg;
+	int score = 0;
 	if (first_match(run, &p->subject, "subject", msg->orig_subject,
 			strlen(msg->orig_subject)) >= 0)
 		score += 2;
-	if (first_match(run, &p->body, "body", msg->text, msg->text_len) >= 0)
+	if (body_marker(run, p))
 		score += 1;
-	if (score == 1) {
-		explain(run, "  sender matched but no subject or body marker: "
-			"not taken");
-		return 0;
-	}
-	explain(run, "  score %d", score);
 	return score;
 }
 
-static const struct parser *select_parser(struct run *run)
+/* Body-marker attribution, for a sender without an address or behind a
+ * relay: only a parser whose body markers (its own links) match, best
+ * subject+body score wins; kinds limits it to suppliers/carriers or to
+ * platforms. */
+static const struct parser *select_by_body(struct run *run, bool platforms)
 {
-	size_t cand[64];
-	size_t n = candidates_for_sender(run->set, run->sender, cand, 64);
-	if (n == 0) {
-		explain(run, "no parser keyword in the original sender ");
-		if (run->explain) {
-			explain_quote(&run->r->explain, run->sender,
-				      strlen(run->sender));
-			buf_append_char(&run->r->explain, '\n');
-		}
-		return NULL;
-	}
 	const struct parser *best = NULL;
 	int best_score = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct parser *p = run->set->parsers[cand[i]];
-		int score = parser_score(run, p);
+	for (size_t i = 0; i < run->set->n_parsers; i++) {
+		const struct parser *p = run->set->parsers[i];
+		bool is_platform = p->kind == PARSER_PLATFORM;
+		if (p->kind == PARSER_RELAYS || is_platform != platforms)
+			continue;
+		explain(run, "parser %s (%s):", p->id, p->file);
+		if (!body_marker(run, p))
+			continue;
+		int score = 1 + (first_match(run, &p->subject, "subject",
+					     run->msg->orig_subject,
+					     strlen(run->msg->orig_subject)) >= 0
+					 ? 2
+					 : 0);
+		explain(run, "  score %d", score);
 		if (score > best_score) {
 			best = p;
 			best_score = score;
 		}
 	}
 	return best;
+}
+
+/* A relay that encodes the sender it relays (Apple Hide My Email:
+ * "notice_at_notice_aliexpress_com_0a1b2c3d@privaterelay.appleid.com"):
+ * the parser of the longest run of '_'-separated labels after "_at_" that
+ * is a parser's domain (domains have no '_', the relay's random suffix
+ * follows). NULL when the local part has no such sender. */
+static const struct parser *parser_for_relayed(struct run *run,
+					       const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	const char *enc = NULL;
+	for (const char *s = addr; at && s < at; s++)
+		if (strncmp(s, "_at_", 4) == 0)
+			enc = s + 4;
+	if (!enc || enc >= at)
+		return NULL;
+	char dom[256];
+	size_t len = (size_t)(at - enc);
+	if (len >= sizeof(dom))
+		return NULL;
+	memcpy(dom, enc, len);
+	dom[len] = '\0';
+	for (char *s = dom; *s; s++)
+		if (*s == '_')
+			*s = '.';
+	/* Drop the relay's suffix: at most two trailing labels, each a
+	 * random token (6+ letters and digits, with a digit). A real
+	 * label ("example" of amazon.com.evil.example) stops the trimming,
+	 * so a look-alike domain never shortens to the supplier's. */
+	for (int trimmed = 0;; trimmed++) {
+		const struct parser *p = parser_for_domain(run->set, dom);
+		if (p && strchr(dom, '.')) {
+			explain(run, "relay encodes the sender domain %s", dom);
+			return p;
+		}
+		char *dot = strrchr(dom, '.');
+		if (!dot || trimmed == 2)
+			return NULL;
+		const char *label = dot + 1;
+		bool digit = false;
+		for (const char *c = label; *c; c++)
+			digit |= isdigit((unsigned char)*c) != 0;
+		if (strlen(label) < 6 || !digit)
+			return NULL;
+		*dot = '\0';
+	}
+}
+
+/* DESIGN.md "Supplier parsers": the original sender's address domain
+ * attributes (any subdomain); the display name never does; a foreign
+ * domain never does, whatever the body says. Body markers attribute only
+ * when the original sender has no address or a relay's. Platform
+ * templates are tried for any sender no supplier domain claims. */
+static const struct parser *select_parser(struct run *run)
+{
+	const char *addr = run->msg->orig_from.addr;
+	const char *domain = addr_domain(addr);
+	/* icloud.com writes a relayed sender as LOCAL_at_DOMAIN_x@icloud.com;
+	 * its other addresses are ordinary mailboxes of a foreign domain. */
+	bool encoded = *domain && strstr(addr, "_at_") &&
+		       parser_set_relay_encodes(run->set, domain);
+	bool relay = *domain && (encoded ||
+				 parser_set_is_relay(run->set, domain));
+	const struct parser *p = NULL;
+	if (*domain && !relay) {
+		p = parser_for_domain(run->set, domain);
+		if (p) {
+			explain(run, "parser %s (%s): sender domain %s is "
+				"its own", p->id, p->file, domain);
+			run->r->attributed_by = "domain";
+			if (marker_score(run, p) == 0) {
+				explain(run, "  no subject or body marker "
+					"matched: template drift");
+				run->r->template_drift = true;
+			}
+			return p;
+		}
+		explain(run, "sender domain %s belongs to no supplier or "
+			"carrier parser: the display name and body do not "
+			"attribute", domain);
+	} else {
+		p = encoded ? parser_for_relayed(run, addr) : NULL;
+		if (p) {
+			explain(run, "parser %s (%s): the relay names its "
+				"own domain as the sender", p->id, p->file);
+			run->r->attributed_by = "relay-sender";
+			if (marker_score(run, p) == 0)
+				run->r->template_drift = true;
+			return p;
+		}
+		explain(run, "original sender has %s: body markers attribute",
+			relay ? "a relay address" : "no address");
+		p = select_by_body(run, false);
+		if (p) {
+			run->r->attributed_by = relay ? "relay-body"
+						      : "no-address-body";
+			return p;
+		}
+	}
+	p = select_by_body(run, true);
+	if (p)
+		run->r->attributed_by = "platform-template";
+	return p;
 }
 
 /* The subject states the event ("Shipped: ...", "Delivered: ..."): every
