@@ -152,6 +152,11 @@ struct parse_result {
 	struct buf explain;
 };
 
+/* The supplier id the mail is attributed to, malloc'd: the supplier
+ * parser's id, "<platform>:<store domain>" for a platform parser, or NULL
+ * (carrier mail, fallback). */
+char *parse_result_supplier_id(const struct parse_result *r);
+
 void parse_result_init(struct parse_result *r);
 void parse_result_clear(struct parse_result *r);
 

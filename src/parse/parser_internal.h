@@ -24,6 +24,7 @@ struct rule {
 	int group_order;    /* capture numbers, 0 when the group is absent */
 	int group_tracking;
 	int group_carrier;
+	int group_store; /* extract.store: (?<store>) */
 };
 
 struct rule_list {

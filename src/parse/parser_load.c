@@ -208,6 +208,7 @@ static void compile_rule(struct loader *ld, yaml_node_t *node,
 	r->group_order = group_number(r->code, "order");
 	r->group_tracking = group_number(r->code, "tracking");
 	r->group_carrier = group_number(r->code, "carrier");
+	r->group_store = group_number(r->code, "store");
 }
 
 static void free_rule(struct rule *r)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/limits.h"
 #include "core/util.h"
@@ -99,6 +100,18 @@ void parse_result_init(struct parse_result *r)
 	buf_init(&r->explain, 1024 * 1024);
 }
 
+char *parse_result_supplier_id(const struct parse_result *r)
+{
+	if (!r->parser)
+		return NULL;
+	if (r->parser->kind == PARSER_SUPPLIER)
+		return xstrdup(r->parser->id);
+	if (r->parser->kind == PARSER_PLATFORM)
+		return xasprintf("%s:%s", r->parser->id,
+				 r->store_domain ? r->store_domain : "unknown");
+	return NULL;
+}
+
 void parse_result_clear(struct parse_result *r)
 {
 	free(r->order);
@@ -166,13 +179,15 @@ static void explain_quote(struct buf *b, const char *s, size_t len)
 
 /* Runs one rule on subject from offset start. Returns 1 on a match (the
  * ovector is in run->m->md), 0 on none, <0 when a limit stopped it. */
-static int rule_exec(struct run *run, const struct rule *rule,
-		     const char *subject, size_t len, size_t start)
+static int rule_exec_opts(struct run *run, const struct rule *rule,
+			  const char *subject, size_t len, size_t start,
+			  uint32_t opts)
 {
 	if (!rule->code)
 		return 0;
 	int rc = pcre2_match(rule->code, (PCRE2_SPTR)subject, len, start,
-			     PCRE2_NO_UTF_CHECK, run->m->md, run->m->mctx);
+			     PCRE2_NO_UTF_CHECK | opts, run->m->md,
+			     run->m->mctx);
 	if (rc >= 0)
 		return 1; /* rc == 0: ovector too small, still a match */
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -196,6 +211,12 @@ static void group_span(struct run *run, int group, const char *subject,
 		return;
 	*s_r = subject + ov[2 * group];
 	*len_r = ov[2 * group + 1] - ov[2 * group];
+}
+
+static int rule_exec(struct run *run, const struct rule *rule,
+		     const char *subject, size_t len, size_t start)
+{
+	return rule_exec_opts(run, rule, subject, len, start, 0);
 }
 
 /* Where a global match loop goes on after a match ending at end: there,
@@ -439,38 +460,163 @@ static const struct parser *select_parser(struct run *run)
 	return p;
 }
 
-/* The subject states the event ("Shipped: ...", "Delivered: ..."): every
- * event's subject patterns are tried first, in file order, and only then
- * the body patterns, so a progress bar in the body ("Ordered - Shipped -
- * Delivered") cannot outvote the subject. */
+/* The subject without its reply/forward prefixes ("Re: Fwd: AW: ..."). */
+static const char *strip_subject_prefixes(const char *s)
+{
+	static const char *const prefixes[] = {
+		"re", "fwd", "fw", "aw", "wg", "tr", "rv", "r", "i", "sv",
+		"vs", "antw", "doorst", "enc", "res", "odp", "pd", NULL
+	};
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		bool again = false;
+		for (size_t i = 0; prefixes[i]; i++) {
+			size_t n = strlen(prefixes[i]);
+			if (strncasecmp(s, prefixes[i], n) == 0 && s[n] == ':') {
+				s += n + 1;
+				again = true;
+				break;
+			}
+		}
+		if (!again)
+			return s;
+	}
+}
+
+/* Length of the quote mark at s, or 0: ASCII '"' and the typographic
+ * double quotes and guillemets product names are written in. */
+static size_t quote_mark(const char *s)
+{
+	static const char *const marks[] = { "\"", "\u201c", "\u201d",
+					     "\u201e", "\u00ab", "\u00bb",
+					     NULL };
+	for (size_t i = 0; marks[i]; i++)
+		if (strncmp(s, marks[i], strlen(marks[i])) == 0)
+			return strlen(marks[i]);
+	return 0;
+}
+
+/* A copy of text with every quoted span ("Anti-Cancellation Headphones",
+ * up to EVENT_QUOTE_MAX bytes on one line) replaced by '_': product names
+ * carry every event word ("Refund-Proof", "Delivered Fresh") and must not
+ * decide the event. Same length, still valid UTF-8. */
+#define EVENT_QUOTE_MAX 300
+static char *mask_quoted(const char *text, size_t len)
+{
+	char *out = xmalloc(len + 1);
+	memcpy(out, text, len);
+	out[len] = '\0';
+	for (size_t i = 0; i < len;) {
+		size_t q = quote_mark(out + i);
+		if (!q) {
+			i++;
+			continue;
+		}
+		size_t k = i + q, close = 0;
+		while (k < len && k - i < EVENT_QUOTE_MAX && out[k] != '\n') {
+			close = quote_mark(out + k);
+			if (close)
+				break;
+			k++;
+		}
+		if (!close) {
+			i += q;
+			continue;
+		}
+		memset(out + i + q, '_', k - i - q);
+		i = k + close;
+	}
+	return out;
+}
+
+/* Order in which events are tried: the file order, except that cancelled
+ * and refunded never come before shipped (a shipment must not be read as
+ * the cancellation or refund a product name mentions): those written
+ * before shipped are tried right after it. */
+static bool cancel_like(enum parse_event e)
+{
+	return e == EVENT_CANCELLED || e == EVENT_REFUNDED;
+}
+
+static size_t event_order(const struct parser *p, size_t *order)
+{
+	size_t shipped = p->n_events, n = 0;
+	for (size_t i = 0; i < p->n_events; i++)
+		if (p->events[i].event == EVENT_SHIPPED && shipped == p->n_events)
+			shipped = i;
+	for (size_t i = 0; i < p->n_events; i++) {
+		if (i < shipped && cancel_like(p->events[i].event))
+			continue;
+		order[n++] = i;
+		if (i == shipped)
+			for (size_t k = 0; k < shipped; k++)
+				if (cancel_like(p->events[k].event))
+					order[n++] = k;
+	}
+	return n;
+}
+
+/* Event detection is structural (issue 8): quoted product names are
+ * masked first; then (1) the subject's leading verb after Re:/Fwd:
+ * prefixes: every event's subject patterns anchored at its start; (2) the
+ * subject patterns anywhere; (3) the mail's own status line in the body.
+ * In each pass the events are tried in event_order(). A progress
+ * bar in the body ("Ordered - Shipped - Delivered") cannot outvote the
+ * subject. */
 static void decide_event(struct run *run, const struct parser *p,
 			 enum tracking_expect *expect)
 {
 	const struct decoded_message *msg = run->msg;
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < p->n_events; i++) {
-			const struct event_rule *e = &p->events[i];
+	char *subject = mask_quoted(strip_subject_prefixes(msg->orig_subject),
+				    strlen(strip_subject_prefixes(
+					    msg->orig_subject)));
+	char *body = mask_quoted(msg->text, msg->text_len);
+	size_t slen = strlen(subject);
+	size_t *order = xcalloc(p->n_events + 1, sizeof(*order));
+	size_t n = event_order(p, order);
+	static const char *const pass_names[] = { "leading verb of subject",
+						  "subject", "body" };
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t oi = 0; oi < n; oi++) {
+			const struct event_rule *e = &p->events[order[oi]];
 			const struct rule_list *rules =
-				pass == 0 ? &e->subject : &e->body;
-			if (rules->n == 0)
-				continue;
-			explain(run, "event %s (line %d), %s:",
-				parse_event_name(e->event), e->line,
-				pass == 0 ? "subject" : "body");
-			int hit = pass == 0
-					  ? first_match(run, rules, "subject",
-							msg->orig_subject,
-							strlen(msg->orig_subject))
-					  : first_match(run, rules, "body",
-							msg->text,
-							msg->text_len);
-			if (hit >= 0) {
+				pass < 2 ? &e->subject : &e->body;
+			const char *text = pass < 2 ? subject : body;
+			size_t tlen = pass < 2 ? slen : msg->text_len;
+			for (size_t k = 0; k < rules->n; k++) {
+				if (rule_exec_opts(run, &rules->v[k], text,
+						   tlen, 0,
+						   pass == 0 ? PCRE2_ANCHORED
+							     : 0) != 1)
+					continue;
+				if (run->explain) {
+					const char *ms;
+					size_t mn;
+					group_span(run, 0, text, &ms, &mn);
+					buf_printf(&run->r->explain,
+						   "event %s (line %d) by %s: "
+						   "%s matched ",
+						   parse_event_name(e->event),
+						   e->line, pass_names[pass],
+						   rules->v[k].label);
+					explain_quote(&run->r->explain, ms,
+						      mn);
+					buf_append_char(&run->r->explain,
+							'\n');
+				}
 				run->r->event = e->event;
 				*expect = e->expect;
+				free(order);
+				free(subject);
+				free(body);
 				return;
 			}
 		}
 	}
+	free(order);
+	free(subject);
+	free(body);
 	run->r->event = p->default_event;
 	*expect = p->default_expect;
 	explain(run, "no event rule matched: default event %s",
@@ -782,12 +928,66 @@ static void decide_numbers(struct run *run, const struct parser *p,
 	free(links);
 }
 
+/* A store domain as the JSON writes it: lower case, without "www.". */
+static char *store_domain_norm(const char *s, size_t n)
+{
+	if (n > 4 && strncasecmp(s, "www.", 4) == 0) {
+		s += 4;
+		n -= 4;
+	}
+	char *d = xstrndup(s, n);
+	for (char *c = d; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return d;
+}
+
+/* Platform parsers: the store's own domain, from the first link an
+ * extract.store rule matches (the store's order-status page), else from
+ * the sender's address when that is not the platform's own domain or a
+ * relay; the store's name is the sender's display name. */
+static void platform_store(struct run *run, const struct parser *p)
+{
+	const struct decoded_message *msg = run->msg;
+	struct parse_result *r = run->r;
+	for (size_t l = 0; l < msg->n_links && !r->store_domain; l++) {
+		const char *url = msg->links[l].url;
+		for (size_t i = 0; i < p->store.n && !r->store_domain; i++) {
+			const struct rule *rule = &p->store.v[i];
+			if (rule_exec(run, rule, url, strlen(url), 0) != 1)
+				continue;
+			const char *sd;
+			size_t sn;
+			group_span(run, rule->group_store, url, &sd, &sn);
+			if (sd && sn)
+				r->store_domain = store_domain_norm(sd, sn);
+		}
+	}
+	const char *domain = addr_domain(msg->orig_from.addr);
+	bool own = false;
+	for (size_t i = 0; i < p->n_domains; i++) {
+		size_t dl = strlen(domain), pl = strlen(p->domains[i]);
+		own |= strcmp(domain, p->domains[i]) == 0 ||
+		       (dl > pl && domain[dl - pl - 1] == '.' &&
+			strcmp(domain + dl - pl, p->domains[i]) == 0);
+	}
+	if (!r->store_domain && *domain && !own &&
+	    !parser_set_is_relay(run->set, domain))
+		r->store_domain = store_domain_norm(domain, strlen(domain));
+	if (msg->orig_from.name[0])
+		r->store_name = xstrdup(msg->orig_from.name);
+	explain(run, "platform %s: store %s (%s)", p->id,
+		r->store_domain ? r->store_domain : "unknown",
+		r->store_name ? r->store_name : "no name");
+}
+
 static void run_supplier(struct run *run, const struct parser *p)
 {
 	struct parse_result *r = run->r;
 	const struct decoded_message *msg = run->msg;
 	enum tracking_expect expect;
 	r->parser = p;
+	if (p->kind == PARSER_PLATFORM)
+		platform_store(run, p);
 	decide_event(run, p, &expect);
 	explain(run, "extract:");
 	char *order = extract_order(run, p, msg->text, msg->text_len, true);
@@ -855,6 +1055,13 @@ static void run_supplier(struct run *run, const struct parser *p)
 		return;
 	if (r->n_shipments > 0) {
 		r->outcome = OUTCOME_SHIPPED;
+		/* A valid number is a shipment: never "shipped" with event
+		 * other (issue 8). */
+		if (r->event == EVENT_OTHER) {
+			explain(run, "valid tracking number: event other "
+				"becomes shipped");
+			r->event = EVENT_SHIPPED;
+		}
 		return;
 	}
 	if (expect == TRACKING_REQUIRED) {
