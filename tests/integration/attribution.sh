@@ -142,6 +142,21 @@ mail ev8 "$from" 'An update about your purchase'
 check "a valid number makes the event shipped, never other" is ev8 event shipped
 check "... with outcome shipped" is ev8 outcome shipped
 
+# --- the store keeps per-supplier drift counts ---------------------------
+D="$WORK/data"
+"$TRACKMAIL" ingest --data-dir "$D" --json "$M/real.eml" "$M/drift.eml" \
+	"$M/spoof.eml" > "$WORK/ingest.jsonl" 2> "$WORK/ingest.err"
+DB="$D/trackmail.db"
+check "supplier_drift counts amazon's two mails, one drifted" \
+	test "$(sql "$DB" "SELECT mails || ' ' || drift_mails FROM supplier_drift WHERE supplier = 'amazon'")" = "2 1"
+check "the drifted mail is recorded as attributed by domain" \
+	test "$(sql "$DB" "SELECT attributed_by FROM message_attribution WHERE template_drift = 1")" = domain
+check "the spoofed mail is attributed to no supplier" \
+	test "$(sql "$DB" "SELECT count(*) FROM message_attribution WHERE supplier <> 'amazon'")" = 0
+"$TRACKMAIL" ingest --data-dir "$D" --json "$M/drift.eml" > /dev/null 2>&1
+check "ingesting the drifted mail again does not count it twice" \
+	test "$(sql "$DB" "SELECT drift_mails FROM supplier_drift WHERE supplier = 'amazon'")" = 1
+
 # No mail anywhere above is outcome shipped with event other.
 bad=$(for f in "$M"/*.eml; do "$TRACKMAIL" parse --json "$f"; done |
 	grep -c '"outcome":"shipped","event":"other"')
