@@ -25,7 +25,15 @@ struct parser_set;
 struct parser;
 struct parser_matcher;
 
-enum parser_kind { PARSER_SUPPLIER, PARSER_CARRIER };
+/* PARSER_PLATFORM: a store platform's default template (Shopify ...),
+ * recognised by its layout; PARSER_RELAYS: not a parser but the list of
+ * relay domains (parsers/relays.yaml) whose addresses never attribute. */
+enum parser_kind {
+	PARSER_SUPPLIER,
+	PARSER_CARRIER,
+	PARSER_PLATFORM,
+	PARSER_RELAYS,
+};
 
 enum parse_outcome {
 	OUTCOME_SHIPPED,
@@ -45,6 +53,8 @@ enum parse_event {
 };
 
 const char *parse_outcome_name(enum parse_outcome o);
+/* "supplier", "carrier", "platform" or "relays". */
+const char *parser_kind_name(enum parser_kind k);
 const char *parse_event_name(enum parse_event e);
 /* Returns 0 and sets *e, or -EINVAL for an unknown name. */
 int parse_event_from_name(const char *name, enum parse_event *e);
@@ -74,6 +84,15 @@ enum parser_kind parser_kind(const struct parser *p);
 bool parser_tracking_automation(const struct parser *p);
 /* Countries as written in the file ("US, UK, DE"), or "". */
 const char *parser_countries(const struct parser *p);
+/* The real upstream mails (file names under fixtures-upstream) the file
+ * says its format was checked against (`real_mail:`); *n_r may be 0. */
+const char *const *parser_real_mail(const struct parser *p, size_t *n_r);
+/* Whether the address domain is one of the relays of the set. */
+bool parser_set_is_relay(const struct parser_set *set, const char *domain);
+/* Whether the relay at domain writes the sender it relays into the local
+ * part as LOCAL_at_DOMAIN_WITH_UNDERSCORES_SUFFIX (Apple Hide My Email). */
+bool parser_set_relay_encodes(const struct parser_set *set,
+			      const char *domain);
 /* The events this parser names, as a comma-separated list. */
 const char *parser_events(const struct parser *p);
 /* Fixture directory declared by the file, or NULL (defaults to
@@ -119,9 +138,24 @@ struct parse_result {
 	/* The fallback found a number for an unknown sender: a person must
 	 * confirm which order it belongs to. */
 	bool needs_review;
+	/* The supplier's own domain sent the mail but none of its subject or
+	 * body markers matched: its template may have changed. */
+	bool template_drift;
+	/* How the parser was chosen: "domain", "relay-body", "no-address-body",
+	 * "platform-template", or NULL (fallback). */
+	const char *attributed_by;
+	/* Platform parsers: the store's own domain (lower case, no www.) and
+	 * its display name; NULL otherwise. */
+	char *store_domain;
+	char *store_name;
 	/* --explain lines: which parser, which rule matched which text. */
 	struct buf explain;
 };
+
+/* The supplier id the mail is attributed to, malloc'd: the supplier
+ * parser's id, "<platform>:<store domain>" for a platform parser, or NULL
+ * (carrier mail, fallback). */
+char *parse_result_supplier_id(const struct parse_result *r);
 
 void parse_result_init(struct parse_result *r);
 void parse_result_clear(struct parse_result *r);

@@ -24,6 +24,7 @@ struct rule {
 	int group_order;    /* capture numbers, 0 when the group is absent */
 	int group_tracking;
 	int group_carrier;
+	int group_store; /* extract.store: (?<store>) */
 };
 
 struct rule_list {
@@ -53,8 +54,12 @@ struct parser {
 	char *events_text;
 	enum parser_kind kind;
 	bool tracking_automation;
-	char **keywords;
-	size_t n_keywords;
+	char **domains; /* match.domains, lower case */
+	size_t n_domains;
+	char **relay_encoded; /* relays: domains writing LOCAL_at_DOMAIN_x */
+	size_t n_relay_encoded;
+	char **real_mail; /* real upstream mails the format was checked on */
+	size_t n_real_mail;
 	char **usual_carriers;
 	size_t n_usual_carriers;
 	/* usual_carriers_by_country: the usual carriers of each country the
@@ -69,10 +74,14 @@ struct parser {
 	enum tracking_expect default_expect;
 	struct rule_list order, tracking, carrier, tracking_link, tracking_url;
 	struct rule_list blocks;
+	struct rule_list store; /* platform: (?<store>) from a link */
 };
 
+/* The domain index: every match.domains entry of the supplier and
+ * carrier parsers, sorted, so the sender's domain and each of its parent
+ * domains are found by binary search. */
 struct keyword_entry {
-	const char *keyword; /* lower case, owned by the parser */
+	const char *keyword; /* a domain, lower case, owned by the parser */
 	size_t parser_index;
 };
 
@@ -83,7 +92,7 @@ struct parser_set {
 	size_t n_keywords;
 };
 
-/* Rebuilds the keyword index after parsers were added. */
+/* Rebuilds the domain index after parsers were added. */
 void parser_set_index(struct parser_set *set);
 
 #endif

@@ -208,6 +208,7 @@ static void compile_rule(struct loader *ld, yaml_node_t *node,
 	r->group_order = group_number(r->code, "order");
 	r->group_tracking = group_number(r->code, "tracking");
 	r->group_carrier = group_number(r->code, "carrier");
+	r->group_store = group_number(r->code, "store");
 }
 
 static void free_rule(struct rule *r)
@@ -377,7 +378,10 @@ static void parser_free(struct parser *p)
 	free(p->file);
 	free(p->countries);
 	free(p->events_text);
-	free_string_list(p->keywords, p->n_keywords);
+	free_string_list(p->domains, p->n_domains);
+	free_string_list(p->real_mail, p->n_real_mail);
+	free_string_list(p->relay_encoded, p->n_relay_encoded);
+	free_rule_list(&p->store);
 	free_string_list(p->usual_carriers, p->n_usual_carriers);
 	for (size_t i = 0; i < p->n_usual_by_country; i++)
 		free_string_list(p->usual_by_country[i].ids,
@@ -449,6 +453,21 @@ static bool valid_id(const char *id)
 	return true;
 }
 
+/* A domain as match.domains and relays.yaml write it: lower-case labels of
+ * letters, digits and '-', at least two of them. */
+static bool valid_domain(const char *d)
+{
+	size_t len = strlen(d);
+	if (len < 3 || len > 253 || d[0] == '.' || d[len - 1] == '.' ||
+	    !strchr(d, '.') || strstr(d, ".."))
+		return false;
+	for (const char *s = d; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
 static struct parser *load_document(struct loader *ld)
 {
 	yaml_node_t *root = yaml_document_get_root_node(ld->doc);
@@ -460,7 +479,7 @@ static struct parser *load_document(struct loader *ld)
 		"id", "name", "kind", "countries", "tracking_automation",
 		"usual_carriers", "usual_carriers_by_country", "match",
 		"events", "default_event",
-		"default_tracking", "extract", "notes", NULL
+		"default_tracking", "extract", "notes", "real_mail", NULL
 	};
 	check_keys(ld, root, top_keys, "the file");
 
@@ -475,10 +494,24 @@ static struct parser *load_document(struct loader *ld)
 	p->kind = PARSER_SUPPLIER;
 	if (kind && strcmp(kind, "carrier") == 0)
 		p->kind = PARSER_CARRIER;
+	else if (kind && strcmp(kind, "platform") == 0)
+		p->kind = PARSER_PLATFORM;
+	else if (kind && strcmp(kind, "relays") == 0)
+		p->kind = PARSER_RELAYS;
 	else if (kind && strcmp(kind, "supplier") != 0)
 		load_error(ld, map_get(ld, root, "kind"),
-			   "kind must be supplier or carrier");
+			   "kind must be supplier, carrier, platform or "
+			   "relays");
 	free(kind);
+	p->real_mail = get_string_list(ld, root, "real_mail",
+				       &p->n_real_mail);
+	for (size_t i = 0; i < p->n_real_mail; i++)
+		if (!p->real_mail[i][0] || strchr(p->real_mail[i], '/') ||
+		    strstr(p->real_mail[i], ".."))
+			load_error(ld, map_get(ld, root, "real_mail"),
+				   "real_mail entry '%s' must be a file name "
+				   "of fixtures-upstream/emails/*/",
+				   p->real_mail[i]);
 
 	size_t n;
 	char **countries = get_string_list(ld, root, "countries", &n);
@@ -503,39 +536,56 @@ static struct parser *load_document(struct loader *ld)
 	yaml_node_t *match = map_get(ld, root, "match");
 	if (!match || match->type != YAML_MAPPING_NODE) {
 		load_error(ld, match ? match : root,
-			   "'match' must be a mapping with keywords, from "
-			   "and subject/body patterns");
+			   "'match' must be a mapping with domains and "
+			   "subject/body patterns");
 	} else {
-		static const char *const keys[] = { "keywords", "from",
-						    "subject", "body", NULL };
+		static const char *const keys[] = { "domains", "subject",
+						    "body", "relay_encoded",
+						    NULL };
 		check_keys(ld, match, keys, "match");
-		p->keywords = get_string_list(ld, match, "keywords",
-					      &p->n_keywords);
-		for (size_t i = 0; i < p->n_keywords; i++) {
-			for (char *s = p->keywords[i]; *s; s++) {
-				if (!isalnum((unsigned char)*s))
-					load_error(ld, match, "keyword '%s' "
-						   "must be letters and digits",
-						   p->keywords[i]);
-				*s = (char)tolower((unsigned char)*s);
-			}
-		}
-		if (p->n_keywords == 0)
-			load_error(ld, match, "match.keywords must name at "
-				   "least one word of the sender");
-		get_rules(ld, match, "from", "match", true, NULL, false,
-			  &p->from);
+		p->domains = get_string_list(ld, match, "domains",
+					     &p->n_domains);
+		for (size_t i = 0; i < p->n_domains; i++)
+			if (!valid_domain(p->domains[i]))
+				load_error(ld, map_get(ld, match, "domains"),
+					   "'%s' is not a domain (lower-case "
+					   "letters, digits, '-' and at least "
+					   "one '.')", p->domains[i]);
+		p->relay_encoded = get_string_list(ld, match, "relay_encoded",
+						   &p->n_relay_encoded);
+		if (p->n_relay_encoded && p->kind != PARSER_RELAYS)
+			load_error(ld, map_get(ld, match, "relay_encoded"),
+				   "match.relay_encoded is for kind: relays");
+		for (size_t i = 0; i < p->n_relay_encoded; i++)
+			if (!valid_domain(p->relay_encoded[i]))
+				load_error(ld, map_get(ld, match,
+						       "relay_encoded"),
+					   "'%s' is not a domain",
+					   p->relay_encoded[i]);
 		get_rules(ld, match, "subject", "match", true, NULL, false,
 			  &p->subject);
 		get_rules(ld, match, "body", "match", true, NULL, false,
 			  &p->body);
-		if (p->from.n == 0)
-			load_error(ld, match, "match.from needs a pattern "
-				   "for the original sender");
-		if (p->subject.n == 0 && p->body.n == 0)
+		if (p->n_domains == 0 && p->kind != PARSER_PLATFORM)
+			load_error(ld, match, "match.domains must name the "
+				   "domains the original sender's address "
+				   "has: nothing else attributes");
+		if (p->kind != PARSER_RELAYS && p->subject.n == 0 &&
+		    p->body.n == 0)
 			load_error(ld, match, "match needs subject or body "
-				   "patterns too: the sender alone is not "
-				   "enough (relays rewrite it)");
+				   "markers too: they pick the event and "
+				   "detect template drift");
+		if (p->kind == PARSER_PLATFORM && p->body.n == 0)
+			load_error(ld, match, "a platform parser needs "
+				   "match.body: its template is what "
+				   "attributes it");
+	}
+	if (p->kind == PARSER_RELAYS) {
+		if (ld->failed) {
+			parser_free(p);
+			return NULL;
+		}
+		return p;
 	}
 
 	load_events(ld, p, map_get(ld, root, "events"));
@@ -557,7 +607,7 @@ static struct parser *load_document(struct loader *ld)
 		static const char *const keys[] = { "order", "tracking",
 						    "carrier", "tracking_link",
 						    "tracking_url", "blocks",
-						    NULL };
+						    "store", NULL };
 		check_keys(ld, ex, keys, "extract");
 		get_rules(ld, ex, "order", "extract", false, "order", false,
 			  &p->order);
@@ -571,6 +621,8 @@ static struct parser *load_document(struct loader *ld)
 			  "tracking", true, &p->tracking_url);
 		get_rules(ld, ex, "blocks", "extract", false, NULL, false,
 			  &p->blocks);
+		get_rules(ld, ex, "store", "extract", true, "store", false,
+			  &p->store);
 	}
 	if (ld->failed) {
 		parser_free(p);
@@ -599,14 +651,18 @@ void parser_set_index(struct parser_set *set)
 	free(set->keywords);
 	size_t total = 0;
 	for (size_t i = 0; i < set->n_parsers; i++)
-		total += set->parsers[i]->n_keywords;
+		total += set->parsers[i]->n_domains;
 	set->keywords = xcalloc(total + 1, sizeof(*set->keywords));
 	set->n_keywords = 0;
 	for (size_t i = 0; i < set->n_parsers; i++)
-		for (size_t k = 0; k < set->parsers[i]->n_keywords; k++)
+		for (size_t k = 0; k < set->parsers[i]->n_domains; k++) {
+			enum parser_kind kind = set->parsers[i]->kind;
+			if (kind != PARSER_SUPPLIER && kind != PARSER_CARRIER)
+				continue;
 			set->keywords[set->n_keywords++] = (struct keyword_entry){
-				set->parsers[i]->keywords[k], i
+				set->parsers[i]->domains[k], i
 			};
+		}
 	qsort(set->keywords, set->n_keywords, sizeof(*set->keywords),
 	      keyword_cmp);
 }
@@ -753,4 +809,54 @@ const char *parser_countries(const struct parser *p)
 const char *parser_events(const struct parser *p)
 {
 	return p->events_text ? p->events_text : "";
+}
+
+const char *const *parser_real_mail(const struct parser *p, size_t *n_r)
+{
+	*n_r = p->n_real_mail;
+	return (const char *const *)p->real_mail;
+}
+
+static bool domain_in(const char *domain, char *const *list, size_t n)
+{
+	size_t dl = strlen(domain);
+	for (size_t k = 0; k < n; k++) {
+		size_t rl = strlen(list[k]);
+		if (dl == rl && strcmp(domain, list[k]) == 0)
+			return true;
+		if (dl > rl && domain[dl - rl - 1] == '.' &&
+		    strcmp(domain + dl - rl, list[k]) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool parser_set_is_relay(const struct parser_set *set, const char *domain)
+{
+	for (size_t i = 0; i < set->n_parsers; i++) {
+		const struct parser *p = set->parsers[i];
+		if (p->kind == PARSER_RELAYS &&
+		    domain_in(domain, p->domains, p->n_domains))
+			return true;
+	}
+	return false;
+}
+
+bool parser_set_relay_encodes(const struct parser_set *set,
+			      const char *domain)
+{
+	for (size_t i = 0; i < set->n_parsers; i++) {
+		const struct parser *p = set->parsers[i];
+		if (p->kind == PARSER_RELAYS &&
+		    domain_in(domain, p->relay_encoded, p->n_relay_encoded))
+			return true;
+	}
+	return false;
+}
+
+const char *parser_kind_name(enum parser_kind k)
+{
+	static const char *const names[] = { "supplier", "carrier",
+					     "platform", "relays" };
+	return names[k];
 }

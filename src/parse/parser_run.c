@@ -1,11 +1,11 @@
 /* parser_run.c - picks the parser for a decoded message and extracts.
  *
- * Selection: the original sender is split into lower-case words, each word
- * is looked up in the sorted keyword index (binary search), and only the
- * parsers named there run their `match` patterns: picking a parser costs
- * O(words * log keywords), not O(parsers). A parser takes the mail when a
- * `from` pattern matches the original sender AND a subject or body marker
- * matches; the best score wins.
+ * Selection (select_parser): the original sender's address domain, or a
+ * parent domain of it, in a parser's match.domains attributes that parser
+ * (a sorted index, binary search per label). The display name never
+ * attributes; a foreign domain never does. Body markers attribute only a
+ * sender without an address or behind a relay (parsers/relays.yaml);
+ * platform parsers (Shopify ...) are recognised by their template.
  *
  * Every number a rule extracts goes through carrier_decide(): a number
  * that fails its check digit, or whose carrier stays ambiguous, sends the
@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/limits.h"
 #include "core/util.h"
@@ -99,6 +100,18 @@ void parse_result_init(struct parse_result *r)
 	buf_init(&r->explain, 1024 * 1024);
 }
 
+char *parse_result_supplier_id(const struct parse_result *r)
+{
+	if (!r->parser)
+		return NULL;
+	if (r->parser->kind == PARSER_SUPPLIER)
+		return xstrdup(r->parser->id);
+	if (r->parser->kind == PARSER_PLATFORM)
+		return xasprintf("%s:%s", r->parser->id,
+				 r->store_domain ? r->store_domain : "unknown");
+	return NULL;
+}
+
 void parse_result_clear(struct parse_result *r)
 {
 	free(r->order);
@@ -111,6 +124,8 @@ void parse_result_clear(struct parse_result *r)
 	free(r->notices);
 	free(r->tracking_link);
 	free(r->detail);
+	free(r->store_domain);
+	free(r->store_name);
 	buf_free(&r->explain);
 	parse_result_init(r);
 }
@@ -164,13 +179,15 @@ static void explain_quote(struct buf *b, const char *s, size_t len)
 
 /* Runs one rule on subject from offset start. Returns 1 on a match (the
  * ovector is in run->m->md), 0 on none, <0 when a limit stopped it. */
-static int rule_exec(struct run *run, const struct rule *rule,
-		     const char *subject, size_t len, size_t start)
+static int rule_exec_opts(struct run *run, const struct rule *rule,
+			  const char *subject, size_t len, size_t start,
+			  uint32_t opts)
 {
 	if (!rule->code)
 		return 0;
 	int rc = pcre2_match(rule->code, (PCRE2_SPTR)subject, len, start,
-			     PCRE2_NO_UTF_CHECK, run->m->md, run->m->mctx);
+			     PCRE2_NO_UTF_CHECK | opts, run->m->md,
+			     run->m->mctx);
 	if (rc >= 0)
 		return 1; /* rc == 0: ovector too small, still a match */
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -194,6 +211,12 @@ static void group_span(struct run *run, int group, const char *subject,
 		return;
 	*s_r = subject + ov[2 * group];
 	*len_r = ov[2 * group + 1] - ov[2 * group];
+}
+
+static int rule_exec(struct run *run, const struct rule *rule,
+		     const char *subject, size_t len, size_t start)
+{
+	return rule_exec_opts(run, rule, subject, len, start, 0);
 }
 
 /* Where a global match loop goes on after a match ending at end: there,
@@ -236,90 +259,95 @@ static int first_match(struct run *run, const struct rule_list *list,
 	return -1;
 }
 
-/* Collects candidate parser indexes for the words of the sender. */
-static size_t candidates_for_sender(const struct parser_set *set,
-				    const char *sender, size_t *out,
-				    size_t max)
+/* The domain of an address ("" without '@'). */
+static const char *addr_domain(const char *addr)
 {
-	size_t n = 0;
-	const char *s = sender;
-	while (*s) {
-		while (*s && !isalnum((unsigned char)*s))
-			s++;
-		const char *w = s;
-		while (*s && isalnum((unsigned char)*s))
-			s++;
-		size_t wl = (size_t)(s - w);
-		if (wl == 0 || wl > 63)
-			continue;
-		char word[64];
-		for (size_t i = 0; i < wl; i++)
-			word[i] = (char)tolower((unsigned char)w[i]);
-		word[wl] = '\0';
-		/* Binary search for the first entry of this keyword. */
+	const char *at = strrchr(addr, '@');
+	return at ? at + 1 : "";
+}
+
+/* The parser whose match.domains holds domain or one of its parent
+ * domains (binary search per suffix: the cost does not grow with the
+ * number of parsers). "amazon.com.evil.example" is looked up as itself,
+ * "com.evil.example", "evil.example", "example": never as amazon.com. */
+static const struct parser *parser_for_domain(const struct parser_set *set,
+					      const char *domain)
+{
+	for (const char *d = domain; d && *d;) {
 		size_t lo = 0, hi = set->n_keywords;
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
-			if (strcmp(set->keywords[mid].keyword, word) < 0)
+			if (strcmp(set->keywords[mid].keyword, d) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < set->n_keywords &&
-		       strcmp(set->keywords[lo].keyword, word) == 0;
-		     lo++) {
-			size_t idx = set->keywords[lo].parser_index;
-			bool seen = false;
-			for (size_t k = 0; k < n; k++)
-				seen |= out[k] == idx;
-			if (!seen && n < max)
-				out[n++] = idx;
-		}
+		if (lo < set->n_keywords &&
+		    strcmp(set->keywords[lo].keyword, d) == 0)
+			return set->parsers[set->keywords[lo].parser_index];
+		d = strchr(d, '.');
+		if (d)
+			d++;
 	}
-	return n;
+	return NULL;
 }
 
-/* Score of parser p for this mail: 0 when it does not take it. */
-static int parser_score(struct run *run, const struct parser *p)
+/* A body marker (match.body) in the text or in a link target: the
+ * supplier's own links are often only in the HTML hrefs. */
+static bool body_marker(struct run *run, const struct parser *p)
 {
 	const struct decoded_message *msg = run->msg;
-	explain(run, "parser %s (%s):", p->id, p->file);
-	if (first_match(run, &p->from, "sender", run->sender,
-			strlen(run->sender)) < 0)
-		return 0;
-	int score = 1;
+	if (first_match(run, &p->body, "body", msg->text, msg->text_len) >= 0)
+		return true;
+	for (size_t l = 0; l < msg->n_links; l++) {
+		const char *url = msg->links[l].url;
+		for (size_t i = 0; i < p->body.n; i++)
+			if (rule_exec(run, &p->body.v[i], url, strlen(url),
+				      0) == 1) {
+				explain(run, "  %s (line %d) matched link",
+					p->body.v[i].label, p->body.v[i].line);
+				return true;
+			}
+	}
+	return false;
+}
+
+/* How many of p's subject and body markers this mail has (subject 2,
+ * body 1). */
+static int marker_score(struct run *run, const struct parser *p)
+{
+	const struct decoded_message *msg = run->msg;
+	int score = 0;
 	if (first_match(run, &p->subject, "subject", msg->orig_subject,
 			strlen(msg->orig_subject)) >= 0)
 		score += 2;
-	if (first_match(run, &p->body, "body", msg->text, msg->text_len) >= 0)
+	if (body_marker(run, p))
 		score += 1;
-	if (score == 1) {
-		explain(run, "  sender matched but no subject or body marker: "
-			"not taken");
-		return 0;
-	}
-	explain(run, "  score %d", score);
 	return score;
 }
 
-static const struct parser *select_parser(struct run *run)
+/* Body-marker attribution, for a sender without an address or behind a
+ * relay: only a parser whose body markers (its own links) match, best
+ * subject+body score wins; kinds limits it to suppliers/carriers or to
+ * platforms. */
+static const struct parser *select_by_body(struct run *run, bool platforms)
 {
-	size_t cand[64];
-	size_t n = candidates_for_sender(run->set, run->sender, cand, 64);
-	if (n == 0) {
-		explain(run, "no parser keyword in the original sender ");
-		if (run->explain) {
-			explain_quote(&run->r->explain, run->sender,
-				      strlen(run->sender));
-			buf_append_char(&run->r->explain, '\n');
-		}
-		return NULL;
-	}
 	const struct parser *best = NULL;
 	int best_score = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct parser *p = run->set->parsers[cand[i]];
-		int score = parser_score(run, p);
+	for (size_t i = 0; i < run->set->n_parsers; i++) {
+		const struct parser *p = run->set->parsers[i];
+		bool is_platform = p->kind == PARSER_PLATFORM;
+		if (p->kind == PARSER_RELAYS || is_platform != platforms)
+			continue;
+		explain(run, "parser %s (%s):", p->id, p->file);
+		if (!body_marker(run, p))
+			continue;
+		int score = 1 + (first_match(run, &p->subject, "subject",
+					     run->msg->orig_subject,
+					     strlen(run->msg->orig_subject)) >= 0
+					 ? 2
+					 : 0);
+		explain(run, "  score %d", score);
 		if (score > best_score) {
 			best = p;
 			best_score = score;
@@ -328,38 +356,267 @@ static const struct parser *select_parser(struct run *run)
 	return best;
 }
 
-/* The subject states the event ("Shipped: ...", "Delivered: ..."): every
- * event's subject patterns are tried first, in file order, and only then
- * the body patterns, so a progress bar in the body ("Ordered - Shipped -
- * Delivered") cannot outvote the subject. */
+/* A relay that encodes the sender it relays (Apple Hide My Email:
+ * "notice_at_notice_aliexpress_com_0a1b2c3d@privaterelay.appleid.com"):
+ * the parser of the longest run of '_'-separated labels after "_at_" that
+ * is a parser's domain (domains have no '_', the relay's random suffix
+ * follows). NULL when the local part has no such sender. */
+static const struct parser *parser_for_relayed(struct run *run,
+					       const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	const char *enc = NULL;
+	for (const char *s = addr; at && s < at; s++)
+		if (strncmp(s, "_at_", 4) == 0)
+			enc = s + 4;
+	if (!enc || enc >= at)
+		return NULL;
+	char dom[256];
+	size_t len = (size_t)(at - enc);
+	if (len >= sizeof(dom))
+		return NULL;
+	memcpy(dom, enc, len);
+	dom[len] = '\0';
+	for (char *s = dom; *s; s++)
+		if (*s == '_')
+			*s = '.';
+	/* Drop the relay's suffix: at most two trailing labels, each a
+	 * random token (6+ letters and digits, with a digit). A real
+	 * label ("example" of amazon.com.evil.example) stops the trimming,
+	 * so a look-alike domain never shortens to the supplier's. */
+	for (int trimmed = 0;; trimmed++) {
+		const struct parser *p = parser_for_domain(run->set, dom);
+		if (p && strchr(dom, '.')) {
+			explain(run, "relay encodes the sender domain %s", dom);
+			return p;
+		}
+		char *dot = strrchr(dom, '.');
+		if (!dot || trimmed == 2)
+			return NULL;
+		const char *label = dot + 1;
+		bool digit = false;
+		for (const char *c = label; *c; c++)
+			digit |= isdigit((unsigned char)*c) != 0;
+		if (strlen(label) < 6 || !digit)
+			return NULL;
+		*dot = '\0';
+	}
+}
+
+/* DESIGN.md "Supplier parsers": the original sender's address domain
+ * attributes (any subdomain); the display name never does; a foreign
+ * domain never does, whatever the body says. Body markers attribute only
+ * when the original sender has no address or a relay's. Platform
+ * templates are tried for any sender no supplier domain claims. */
+static const struct parser *select_parser(struct run *run)
+{
+	const char *addr = run->msg->orig_from.addr;
+	const char *domain = addr_domain(addr);
+	/* icloud.com writes a relayed sender as LOCAL_at_DOMAIN_x@icloud.com;
+	 * its other addresses are ordinary mailboxes of a foreign domain. */
+	bool encoded = *domain && strstr(addr, "_at_") &&
+		       parser_set_relay_encodes(run->set, domain);
+	bool relay = *domain && (encoded ||
+				 parser_set_is_relay(run->set, domain));
+	const struct parser *p = NULL;
+	if (*domain && !relay) {
+		p = parser_for_domain(run->set, domain);
+		if (p) {
+			explain(run, "parser %s (%s): sender domain %s is "
+				"its own", p->id, p->file, domain);
+			run->r->attributed_by = "domain";
+			if (marker_score(run, p) == 0) {
+				explain(run, "  no subject or body marker "
+					"matched: template drift");
+				run->r->template_drift = true;
+			}
+			return p;
+		}
+		explain(run, "sender domain %s belongs to no supplier or "
+			"carrier parser: the display name and body do not "
+			"attribute", domain);
+	} else {
+		p = encoded ? parser_for_relayed(run, addr) : NULL;
+		if (p) {
+			explain(run, "parser %s (%s): the relay names its "
+				"own domain as the sender", p->id, p->file);
+			run->r->attributed_by = "relay-sender";
+			if (marker_score(run, p) == 0)
+				run->r->template_drift = true;
+			return p;
+		}
+		explain(run, "original sender has %s: body markers attribute",
+			relay ? "a relay address" : "no address");
+		p = select_by_body(run, false);
+		if (p) {
+			run->r->attributed_by = relay ? "relay-body"
+						      : "no-address-body";
+			return p;
+		}
+	}
+	p = select_by_body(run, true);
+	if (p)
+		run->r->attributed_by = "platform-template";
+	return p;
+}
+
+/* The subject without its reply/forward prefixes ("Re: Fwd: AW: ..."). */
+static const char *strip_subject_prefixes(const char *s)
+{
+	static const char *const prefixes[] = {
+		"re", "fwd", "fw", "aw", "wg", "tr", "rv", "r", "i", "sv",
+		"vs", "antw", "doorst", "enc", "res", "odp", "pd", NULL
+	};
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		bool again = false;
+		for (size_t i = 0; prefixes[i]; i++) {
+			size_t n = strlen(prefixes[i]);
+			if (strncasecmp(s, prefixes[i], n) == 0 && s[n] == ':') {
+				s += n + 1;
+				again = true;
+				break;
+			}
+		}
+		if (!again)
+			return s;
+	}
+}
+
+/* Length of the quote mark at s, or 0: ASCII '"' and the typographic
+ * double quotes and guillemets product names are written in. */
+static size_t quote_mark(const char *s)
+{
+	static const char *const marks[] = { "\"", "\u201c", "\u201d",
+					     "\u201e", "\u00ab", "\u00bb",
+					     NULL };
+	for (size_t i = 0; marks[i]; i++)
+		if (strncmp(s, marks[i], strlen(marks[i])) == 0)
+			return strlen(marks[i]);
+	return 0;
+}
+
+/* A copy of text with every quoted span ("Anti-Cancellation Headphones",
+ * up to EVENT_QUOTE_MAX bytes on one line) replaced by '_': product names
+ * carry every event word ("Refund-Proof", "Delivered Fresh") and must not
+ * decide the event. Same length, still valid UTF-8. */
+#define EVENT_QUOTE_MAX 300
+static char *mask_quoted(const char *text, size_t len)
+{
+	char *out = xmalloc(len + 1);
+	memcpy(out, text, len);
+	out[len] = '\0';
+	for (size_t i = 0; i < len;) {
+		size_t q = quote_mark(out + i);
+		if (!q) {
+			i++;
+			continue;
+		}
+		size_t k = i + q, close = 0;
+		while (k < len && k - i < EVENT_QUOTE_MAX && out[k] != '\n') {
+			close = quote_mark(out + k);
+			if (close)
+				break;
+			k++;
+		}
+		if (!close) {
+			i += q;
+			continue;
+		}
+		memset(out + i + q, '_', k - i - q);
+		i = k + close;
+	}
+	return out;
+}
+
+/* Order in which events are tried: the file order, except that cancelled
+ * and refunded never come before shipped (a shipment must not be read as
+ * the cancellation or refund a product name mentions): those written
+ * before shipped are tried right after it. */
+static bool cancel_like(enum parse_event e)
+{
+	return e == EVENT_CANCELLED || e == EVENT_REFUNDED;
+}
+
+static size_t event_order(const struct parser *p, size_t *order)
+{
+	size_t shipped = p->n_events, n = 0;
+	for (size_t i = 0; i < p->n_events; i++)
+		if (p->events[i].event == EVENT_SHIPPED && shipped == p->n_events)
+			shipped = i;
+	for (size_t i = 0; i < p->n_events; i++) {
+		if (i < shipped && cancel_like(p->events[i].event))
+			continue;
+		order[n++] = i;
+		if (i == shipped)
+			for (size_t k = 0; k < shipped; k++)
+				if (cancel_like(p->events[k].event))
+					order[n++] = k;
+	}
+	return n;
+}
+
+/* Event detection is structural (issue 8): quoted product names are
+ * masked first; then (1) the subject's leading verb after Re:/Fwd:
+ * prefixes: every event's subject patterns anchored at its start; (2) the
+ * subject patterns anywhere; (3) the mail's own status line in the body.
+ * In each pass the events are tried in event_order(). A progress
+ * bar in the body ("Ordered - Shipped - Delivered") cannot outvote the
+ * subject. */
 static void decide_event(struct run *run, const struct parser *p,
 			 enum tracking_expect *expect)
 {
 	const struct decoded_message *msg = run->msg;
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < p->n_events; i++) {
-			const struct event_rule *e = &p->events[i];
+	char *subject = mask_quoted(strip_subject_prefixes(msg->orig_subject),
+				    strlen(strip_subject_prefixes(
+					    msg->orig_subject)));
+	char *body = mask_quoted(msg->text, msg->text_len);
+	size_t slen = strlen(subject);
+	size_t *order = xcalloc(p->n_events + 1, sizeof(*order));
+	size_t n = event_order(p, order);
+	static const char *const pass_names[] = { "leading verb of subject",
+						  "subject", "body" };
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t oi = 0; oi < n; oi++) {
+			const struct event_rule *e = &p->events[order[oi]];
 			const struct rule_list *rules =
-				pass == 0 ? &e->subject : &e->body;
-			if (rules->n == 0)
-				continue;
-			explain(run, "event %s (line %d), %s:",
-				parse_event_name(e->event), e->line,
-				pass == 0 ? "subject" : "body");
-			int hit = pass == 0
-					  ? first_match(run, rules, "subject",
-							msg->orig_subject,
-							strlen(msg->orig_subject))
-					  : first_match(run, rules, "body",
-							msg->text,
-							msg->text_len);
-			if (hit >= 0) {
+				pass < 2 ? &e->subject : &e->body;
+			const char *text = pass < 2 ? subject : body;
+			size_t tlen = pass < 2 ? slen : msg->text_len;
+			for (size_t k = 0; k < rules->n; k++) {
+				if (rule_exec_opts(run, &rules->v[k], text,
+						   tlen, 0,
+						   pass == 0 ? PCRE2_ANCHORED
+							     : 0) != 1)
+					continue;
+				if (run->explain) {
+					const char *ms;
+					size_t mn;
+					group_span(run, 0, text, &ms, &mn);
+					buf_printf(&run->r->explain,
+						   "event %s (line %d) by %s: "
+						   "%s matched ",
+						   parse_event_name(e->event),
+						   e->line, pass_names[pass],
+						   rules->v[k].label);
+					explain_quote(&run->r->explain, ms,
+						      mn);
+					buf_append_char(&run->r->explain,
+							'\n');
+				}
 				run->r->event = e->event;
 				*expect = e->expect;
+				free(order);
+				free(subject);
+				free(body);
 				return;
 			}
 		}
 	}
+	free(order);
+	free(subject);
+	free(body);
 	run->r->event = p->default_event;
 	*expect = p->default_expect;
 	explain(run, "no event rule matched: default event %s",
@@ -820,12 +1077,66 @@ static void decide_numbers(struct run *run, const struct parser *p,
 	free(links);
 }
 
+/* A store domain as the JSON writes it: lower case, without "www.". */
+static char *store_domain_norm(const char *s, size_t n)
+{
+	if (n > 4 && strncasecmp(s, "www.", 4) == 0) {
+		s += 4;
+		n -= 4;
+	}
+	char *d = xstrndup(s, n);
+	for (char *c = d; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return d;
+}
+
+/* Platform parsers: the store's own domain, from the first link an
+ * extract.store rule matches (the store's order-status page), else from
+ * the sender's address when that is not the platform's own domain or a
+ * relay; the store's name is the sender's display name. */
+static void platform_store(struct run *run, const struct parser *p)
+{
+	const struct decoded_message *msg = run->msg;
+	struct parse_result *r = run->r;
+	for (size_t l = 0; l < msg->n_links && !r->store_domain; l++) {
+		const char *url = msg->links[l].url;
+		for (size_t i = 0; i < p->store.n && !r->store_domain; i++) {
+			const struct rule *rule = &p->store.v[i];
+			if (rule_exec(run, rule, url, strlen(url), 0) != 1)
+				continue;
+			const char *sd;
+			size_t sn;
+			group_span(run, rule->group_store, url, &sd, &sn);
+			if (sd && sn)
+				r->store_domain = store_domain_norm(sd, sn);
+		}
+	}
+	const char *domain = addr_domain(msg->orig_from.addr);
+	bool own = false;
+	for (size_t i = 0; i < p->n_domains; i++) {
+		size_t dl = strlen(domain), pl = strlen(p->domains[i]);
+		own |= strcmp(domain, p->domains[i]) == 0 ||
+		       (dl > pl && domain[dl - pl - 1] == '.' &&
+			strcmp(domain + dl - pl, p->domains[i]) == 0);
+	}
+	if (!r->store_domain && *domain && !own &&
+	    !parser_set_is_relay(run->set, domain))
+		r->store_domain = store_domain_norm(domain, strlen(domain));
+	if (msg->orig_from.name[0])
+		r->store_name = xstrdup(msg->orig_from.name);
+	explain(run, "platform %s: store %s (%s)", p->id,
+		r->store_domain ? r->store_domain : "unknown",
+		r->store_name ? r->store_name : "no name");
+}
+
 static void run_supplier(struct run *run, const struct parser *p)
 {
 	struct parse_result *r = run->r;
 	const struct decoded_message *msg = run->msg;
 	enum tracking_expect expect;
 	r->parser = p;
+	if (p->kind == PARSER_PLATFORM)
+		platform_store(run, p);
 	decide_event(run, p, &expect);
 	explain(run, "extract:");
 	char *order = extract_order(run, p, msg->text, msg->text_len, true);
@@ -888,9 +1199,13 @@ static void run_supplier(struct run *run, const struct parser *p)
 		return;
 	if (r->n_shipments > 0) {
 		r->outcome = OUTCOME_SHIPPED;
-		/* A valid number shipped: the event cannot be `other`. */
-		if (r->event == EVENT_OTHER)
+		/* A valid number is a shipment: never "shipped" with event
+		 * other (issue 8). */
+		if (r->event == EVENT_OTHER) {
+			explain(run, "valid tracking number: event other "
+				"becomes shipped");
 			r->event = EVENT_SHIPPED;
+		}
 		return;
 	}
 	if (expect == TRACKING_REQUIRED) {

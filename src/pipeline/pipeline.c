@@ -55,9 +55,22 @@ char *pipeline_result_json(const struct pipeline_result *res,
 						: parse_outcome_name(r->outcome)));
 	json_object_set_new(o, "event",
 			    json_string(parse_event_name(r->event)));
-	bool supplier = r->parser && parser_kind(r->parser) == PARSER_SUPPLIER;
-	json_object_set_new(o, "supplier",
-			    str_or_null(supplier ? parser_id(r->parser) : NULL));
+	bool supplier = r->parser && (parser_kind(r->parser) == PARSER_SUPPLIER ||
+				      parser_kind(r->parser) == PARSER_PLATFORM);
+	char *supplier_id = parse_result_supplier_id(r);
+	json_object_set_new(o, "supplier", str_or_null(supplier_id));
+	free(supplier_id);
+	if (r->parser && parser_kind(r->parser) == PARSER_PLATFORM) {
+		json_object_set_new(o, "platform",
+				    json_string(parser_id(r->parser)));
+		json_object_set_new(o, "store_name",
+				    str_or_null(r->store_name));
+	}
+	if (r->template_drift)
+		json_object_set_new(o, "template_drift", json_true());
+	if (r->attributed_by)
+		json_object_set_new(o, "attributed_by",
+				    json_string(r->attributed_by));
 	if (r->parser && !supplier)
 		json_object_set_new(o, "carrier_mail",
 				    json_string(parser_id(r->parser)));

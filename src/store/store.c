@@ -18,6 +18,7 @@
 
 #include "core/util.h"
 #include "store/store_internal.h"
+#include "store/store_attribution.h"
 
 /* Schema steps: migrations[i] takes user_version i to i+1. Never edit a
  * step that has shipped; add a new one. */
@@ -123,6 +124,21 @@ static const char *const migrations[] = {
 	"  replace(path, rtrim(path, replace(path, '/', '')), '');"
 	"UPDATE quarantine SET path = substr(path, 1, instr(path, ':') - 1)"
 	"  WHERE instr(path, ':') > 0;",
+	/* attribution (store_attribution.c): how each message was attributed
+	 * to its supplier and whether its template drifted (the supplier's
+	 * domain sent it but no marker matched); supplier_drift counts per
+	 * supplier. One row per message: re-deciding replaces it. */
+	"CREATE TABLE message_attribution ("
+	"  message_row INTEGER PRIMARY KEY REFERENCES messages(id),"
+	"  supplier TEXT NOT NULL,"
+	"  attributed_by TEXT NOT NULL,"
+	"  template_drift INTEGER NOT NULL CHECK (template_drift IN (0, 1)),"
+	"  decided_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE VIEW supplier_drift AS SELECT supplier,"
+	"  count(*) AS mails, sum(template_drift) AS drift_mails,"
+	"  max(CASE WHEN template_drift THEN decided_at END) AS last_drift_at"
+	"  FROM message_attribution GROUP BY supplier;",
 };
 
 const char *store_error(const struct store *store)
@@ -738,23 +754,26 @@ int store_record_result(struct store *store, int64_t account_id,
 			int64_t msg_row, const struct parse_result *r,
 			const char *result_json)
 {
-	const char *supplier = r->parser && parser_kind(r->parser) ==
-						    PARSER_SUPPLIER
-				       ? parser_id(r->parser)
-				       : NULL;
+	/* A platform parser's mail belongs to "<platform>:<store domain>"
+	 * (parse_result_supplier_id), the id `orders add --supplier` takes. */
+	_cleanup_free_ char *supplier_owned = parse_result_supplier_id(r);
+	const char *supplier = supplier_owned;
 	static const char upd[] =
 		"UPDATE messages SET supplier = ?, outcome = ?, event = ?, "
 		"reason = ?, result_json = ? WHERE id = ?";
 	sqlite3_stmt *st = store_stmt(store, upd);
 	if (!st)
 		return -EIO;
-	store_bind_text(st, 1, r->parser ? parser_id(r->parser) : NULL);
+	store_bind_text(st, 1, supplier ? supplier
+					: r->parser ? parser_id(r->parser) : NULL);
 	store_bind_text(st, 2, parse_outcome_name(r->outcome));
 	store_bind_text(st, 3, parse_event_name(r->event));
 	store_bind_text(st, 4, r->reason);
 	store_bind_text(st, 5, result_json);
 	sqlite3_bind_int64(st, 6, msg_row);
 	int rc = store_step_done(store, st);
+	if (rc == 0)
+		rc = store_attribution_record(store, msg_row, r);
 	if (rc < 0 || r->outcome == OUTCOME_QUARANTINED)
 		return rc;
 

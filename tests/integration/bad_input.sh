@@ -63,8 +63,8 @@ cat > "$WORK/parsers/broken.yaml" <<'YAML'
 id: broken
 name: Broken
 match:
-  keywords: [broken]
-  from: ['broken']
+  domains: [broken.example]
+  # (the sender's domain attributes)
   subject: ['x']
 extract:
   tracking:
@@ -77,7 +77,7 @@ check "the other parsers still load and decide" grep -q '"supplier":"amazon"' "$
 printf 'id: [unclosed\n' > "$WORK/parsers/broken.yaml"
 "$TRACKMAIL" parsers check "$WORK/parsers/broken.yaml" > /dev/null 2> "$WORK/err3"
 check "a YAML syntax error names the file and line" grep -q "broken.yaml:[0-9]*: YAML error" "$WORK/err3"
-printf 'id: typo\nname: T\ntrakcing_automation: true\nmatch: {keywords: [t], from: [t], subject: [t]}\n' > "$WORK/parsers/broken.yaml"
+printf 'id: typo\nname: T\ntrakcing_automation: true\nmatch: {domains: [t.example], subject: [t]}\n' > "$WORK/parsers/broken.yaml"
 "$TRACKMAIL" parsers check "$WORK/parsers/broken.yaml" > /dev/null 2> "$WORK/err4"
 check "an unknown key is an error, not ignored" grep -q "broken.yaml:3: unknown key 'trakcing_automation'" "$WORK/err4"
 finish

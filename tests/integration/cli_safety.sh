@@ -129,8 +129,8 @@ cat > "$WORK/parsers/broken.yaml" <<'YAML'
 id: broken
 name: Broken
 match:
-  keywords: [broken]
-  from: ['broken']
+  domains: [broken.example]
+  # (the sender's domain attributes)
   subject: ['x']
 extract:
   tracking:

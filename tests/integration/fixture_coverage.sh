@@ -2,7 +2,8 @@
 # What issue 5 asks of every supplier's fixtures: at least three events,
 # among them shipped, ordered, and cancelled or delivered; at least two
 # mail clients' forwards; every expected file says what it is modelled on.
-# Carrier parsers: at least two fixtures each.
+# Carrier parsers: at least two fixtures each. Platform parsers (shipping
+# templates): two fixtures, shipped among them, one forwarded.
 . "$(dirname "$0")/lib.sh"
 
 F="$SRC/fixtures/emails"
@@ -27,6 +28,14 @@ for line in open(sys.argv[2]):
     if p["kind"] == "carrier":
         ok = count[pid] >= 2
         why = "%d fixtures" % count[pid]
+    elif p["kind"] == "platform":
+        # A platform parser reads a store platform's default shipping
+        # template: two fixtures, shipped among them, one forwarded.
+        ok = (count[pid] >= 2 and "shipped" in events[pid] and
+              len(clients[pid] - {"none"}) >= 1)
+        why = "%d fixtures, events %s, clients %s" % (
+            count[pid], sorted(e for e in events[pid] if e),
+            sorted(clients[pid]))
     else:
         ev = events[pid]
         ok = (len(ev) >= 3 and "shipped" in ev and "ordered" in ev and

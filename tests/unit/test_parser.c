@@ -35,8 +35,7 @@ static const char shop_yaml[] =
 	"name: Shop\n"
 	"usual_carriers: [ups]\n"
 	"match:\n"
-	"  keywords: [shop]\n"
-	"  from: ['@shop\\.example>']\n"
+	"  domains: [shop.example]\n"
 	"  subject: ['^Your Shop order']\n"
 	"events:\n"
 	"  - event: shipped\n"
@@ -88,32 +87,32 @@ static void parser_errors_name_file_and_line(void **state)
 {
 	(void)state;
 	write_file("bad_regex.yaml",
-		   "id: bad\nname: Bad\nmatch:\n  keywords: [bad]\n"
-		   "  from: ['bad']\n  subject: ['x']\nextract:\n"
+		   "id: bad\nname: Bad\nmatch:\n  domains: [bad.example]\n"
+		   "  subject: ['x']\nextract:\n"
 		   "  tracking:\n    - '(?<tracking>[0-9]+'\n");
 	write_file("no_marker.yaml",
-		   "id: lazy\nname: Lazy\nmatch:\n  keywords: [lazy]\n"
-		   "  from: ['lazy']\n");
+		   "id: lazy\nname: Lazy\nmatch:\n  domains: [lazy.example]\n"
+		   "");
 	write_file("no_group.yaml",
-		   "id: nogroup\nname: N\nmatch:\n  keywords: [n]\n"
-		   "  from: ['n']\n  subject: ['n']\nextract:\n"
+		   "id: nogroup\nname: N\nmatch:\n  domains: [n.example]\n"
+		   "  subject: ['n']\nextract:\n"
 		   "  order: ['Order [0-9]+']\n");
 	write_file("bad_carrier.yaml",
-		   "id: badc\nname: B\nmatch:\n  keywords: [b]\n"
-		   "  from: ['b']\n  subject: ['b']\nextract:\n  tracking:\n"
+		   "id: badc\nname: B\nmatch:\n  domains: [b.example]\n"
+		   "  subject: ['b']\nextract:\n  tracking:\n"
 		   "    - pattern: '(?<tracking>[0-9]+)'\n      carrier: nosuch\n");
 	struct parser_set *set = NULL;
 	struct buf errors;
 	buf_init(&errors, 65536);
 	assert_int_equal(parser_set_load_dir(dir, &set, &errors), 0);
 	const char *e = buf_cstr(&errors);
-	assert_non_null(strstr(e, "bad_regex.yaml:9: extract.tracking[0]: "
+	assert_non_null(strstr(e, "bad_regex.yaml:8: extract.tracking[0]: "
 				  "invalid regular expression"));
 	assert_non_null(strstr(e, "no_marker.yaml:4: match needs subject or "
-				  "body patterns too"));
-	assert_non_null(strstr(e, "no_group.yaml:8: extract.order[0]: pattern "
+				  "body markers too"));
+	assert_non_null(strstr(e, "no_group.yaml:7: extract.order[0]: pattern "
 				  "has no named group (?<order>...)"));
-	assert_non_null(strstr(e, "bad_carrier.yaml:9: unknown carrier id "
+	assert_non_null(strstr(e, "bad_carrier.yaml:8: unknown carrier id "
 				  "'nosuch'"));
 	/* Only the good file loaded. */
 	assert_int_equal(parser_set_count(set), 1);
@@ -144,7 +143,7 @@ static void parser_takes_its_mail_and_validates(void **state)
 	assert_string_equal(r.shipments[0].order, "S-123456");
 	assert_string_equal(r.shipments[0].carrier_id, "ups");
 	assert_non_null(strstr(buf_cstr(&r.explain),
-			       "extract.tracking[0] (line 16) matched tracking "
+			       "extract.tracking[0] (line 15) matched tracking "
 			       "\"1Z12345E0205271686\""));
 	parse_result_clear(&r);
 
@@ -165,7 +164,7 @@ static void parser_takes_its_mail_and_validates(void **state)
 	assert_int_equal(r.outcome, OUTCOME_QUARANTINED);
 	assert_string_equal(r.reason, "template-drift");
 	assert_non_null(strstr(buf_cstr(&r.explain),
-			       "extract.tracking[0] (line 16): no tracking "
+			       "extract.tracking[0] (line 15): no tracking "
 			       "number"));
 	parse_result_clear(&r);
 	free(drift);
@@ -173,20 +172,26 @@ static void parser_takes_its_mail_and_validates(void **state)
 	buf_free(&errors);
 }
 
-static void parser_sender_alone_is_not_enough(void **state)
+static void parser_sender_domain_attributes(void **state)
 {
 	(void)state;
 	struct parser_set *set = NULL;
 	struct buf errors;
 	buf_init(&errors, 65536);
 	parser_set_load_dir(dir, &set, &errors);
-	/* Right sender, no subject or body marker: not taken. */
+	/* The supplier's domain (a subdomain of it) without a subject or
+	 * body marker: still the supplier, flagged as template drift. */
 	struct parse_result r = run(set,
-		"From: Shop <orders@shop.example>\r\n"
+		"From: Shop <orders@mail.shop.example>\r\n"
 		"Subject: Spring sale!\r\n\r\nBuy now\r\n");
+	assert_non_null(r.parser);
+	assert_string_equal(parser_id(r.parser), "shop");
+	assert_true(r.template_drift);
+	parse_result_clear(&r);
+	/* The display name alone never attributes. */
+	r = run(set, "From: Shop <orders@elsewhere.example>\r\n"
+		     "Subject: Your Shop order has shipped\r\n\r\nx\r\n");
 	assert_null(r.parser);
-	assert_int_equal(r.outcome, OUTCOME_QUARANTINED);
-	assert_string_equal(r.reason, "unknown-sender");
 	parse_result_clear(&r);
 	/* Marker but a lookalike domain: not taken. */
 	r = run(set, "From: Shop <orders@shop.example.evil>\r\n"
@@ -201,8 +206,8 @@ static void parser_regex_limit_quarantines(void **state)
 {
 	(void)state;
 	write_file("slow.yaml",
-		   "id: slow\nname: Slow\nmatch:\n  keywords: [slow]\n"
-		   "  from: ['slow']\n  subject: ['x']\n"
+		   "id: slow\nname: Slow\nmatch:\n  domains: [slow.example]\n"
+		   "  subject: ['x']\n"
 		   "  body: ['^(\\w+\\s?)*$']\n");
 	struct parser_set *set = NULL;
 	struct buf errors;
@@ -226,8 +231,8 @@ static void parser_empty_matches_step_whole_characters(void **state)
 {
 	(void)state;
 	write_file("empty.yaml",
-		   "id: empty\nname: Empty\nmatch:\n  keywords: [empty]\n"
-		   "  from: ['empty']\n  subject: ['x']\nextract:\n"
+		   "id: empty\nname: Empty\nmatch:\n  domains: [empty.example]\n"
+		   "  subject: ['x']\nextract:\n"
 		   "  tracking: ['(?<tracking>(?:1Z[0-9A-Z]{16})?)']\n");
 	struct parser_set *set = NULL;
 	struct buf errors;
@@ -255,7 +260,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			parser_takes_its_mail_and_validates, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			parser_sender_alone_is_not_enough, setup, teardown),
+			parser_sender_domain_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(parser_regex_limit_quarantines,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

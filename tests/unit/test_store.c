@@ -191,8 +191,8 @@ static struct parser_set *amazon_set(void)
 	int fd = mkstemps(path, 5);
 	assert_true(fd >= 0);
 	static const char yaml[] =
-		"id: amazon\nname: Amazon\nmatch:\n  keywords: [amazon]\n"
-		"  from: ['amazon']\n  subject: ['order']\n";
+		"id: amazon\nname: Amazon\nmatch:\n  domains: [amazon.example]\n"
+		"  subject: ['order']\n";
 	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1),
 			 (ssize_t)sizeof(yaml) - 1);
 	close(fd);
