@@ -128,8 +128,10 @@ base=$(ls "$D/quarantine/new")
 sql "$DB" "DROP TABLE message_decisions; DROP INDEX messages_hash;
 	UPDATE quarantine SET path = '$D/quarantine/new/' || path WHERE account_id = $a2;
 	PRAGMA user_version = 1;"
-"$TRACKMAIL" quarantine list --data-dir "$D" > /dev/null 2> "$WORK/mig.err"
-check "opening a schema-1 data dir migrates it" test "$(sql "$DB" "PRAGMA user_version")" -ge 2
+# Later steps' tables exist already (this data dir was made at the current
+# schema): apply step 1 -> 2 alone.
+TRACKMAIL_TEST_SCHEMA_STOP=2 "$TRACKMAIL" quarantine list --data-dir "$D" > /dev/null 2> "$WORK/mig.err"
+check "opening a schema-1 data dir migrates it" test "$(sql "$DB" "PRAGMA user_version")" -eq 2
 check "the old folder's file moved to its account" test -f "$D/quarantine/$a2/new/$base"
 check "the row now names it by base name" test "$(sql "$DB" "SELECT path FROM quarantine WHERE account_id=$a2")" = "$base"
 check "the old folder is gone" test ! -e "$D/quarantine/new"
