@@ -962,8 +962,9 @@ static const char *mail_country(const struct decoded_message *msg,
 }
 
 /* The supplier's usual carriers for the mail's country: its
- * usual_carriers_by_country entry when the parser has that map (none for
- * a country it does not list), else its usual_carriers. */
+ * usual_carriers_by_country entry for that country, else (no map, the
+ * country unknown or not listed) its usual_carriers, which therefore name
+ * only carriers it uses whatever the country. */
 static void usual_for_mail(const struct decoded_message *msg,
 			   const struct parser *p, const char *const **ids,
 			   size_t *n)
@@ -972,11 +973,8 @@ static void usual_for_mail(const struct decoded_message *msg,
 	*n = 0;
 	if (!p)
 		return;
-	if (!p->n_usual_by_country) {
-		*ids = (const char *const *)p->usual_carriers;
-		*n = p->n_usual_carriers;
-		return;
-	}
+	*ids = (const char *const *)p->usual_carriers;
+	*n = p->n_usual_carriers;
 	const char *cc = mail_country(msg, p);
 	for (size_t i = 0; cc && i < p->n_usual_by_country; i++)
 		if (strcmp(p->usual_by_country[i].cc, cc) == 0 ||
