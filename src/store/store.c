@@ -258,9 +258,10 @@ static int steps_to_apply(void)
 	int known = (int)(sizeof(migrations) / sizeof(*migrations));
 	const char *stop = getenv("TRACKMAIL_TEST_SCHEMA_STOP");
 	if (stop && *stop) {
-		int n = atoi(stop);
-		if (n > 0 && n < known)
-			return n;
+		char *end = NULL;
+		long n = strtol(stop, &end, 10);
+		if (*end == '\0' && n > 0 && n < known)
+			return (int)n;
 	}
 	return known;
 }
