@@ -3,8 +3,9 @@
  * A parser is one YAML file in parsers/ (docs/parsers.md is the format).
  * parser_set_load_dir() compiles every file once (PCRE2, UTF, JIT); a broken
  * file is reported with file and line and skipped, the rest load.
- * parser_run() picks the parser for a decoded message (an index on sender
- * keywords, so the cost does not grow with the number of parsers), decides
+ * parser_run() picks the parser for a decoded message (the original
+ * sender's address domain, looked up in a sorted index of match.domains;
+ * relays and platform templates as docs/parsers.md says), decides
  * the event, extracts order numbers, tracking numbers and carriers, checks
  * every number with the carrier table, and says what the message means:
  * its outcome (DESIGN.md "Outcomes of one message").

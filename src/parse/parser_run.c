@@ -1107,6 +1107,16 @@ static void platform_store(struct run *run, const struct parser *p)
 			group_span(run, rule->group_store, url, &sd, &sn);
 			if (sd && sn)
 				r->store_domain = store_domain_norm(sd, sn);
+			/* A shop name without a dot ("etsy.com/shop/NAME")
+			 * lives under the platform's first domain. */
+			if (r->store_domain && !strchr(r->store_domain, '.') &&
+			    p->n_domains) {
+				char *full = xasprintf("%s.%s",
+						       r->store_domain,
+						       p->domains[0]);
+				free(r->store_domain);
+				r->store_domain = full;
+			}
 		}
 	}
 	const char *domain = addr_domain(msg->orig_from.addr);

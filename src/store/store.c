@@ -127,15 +127,17 @@ static const char *const migrations[] = {
 	/* attribution (store_attribution.c): how each message was attributed
 	 * to its supplier and whether its template drifted (the supplier's
 	 * domain sent it but no marker matched); supplier_drift counts per
-	 * supplier. One row per message: re-deciding replaces it. */
-	"CREATE TABLE message_attribution ("
+	 * supplier. One row per message: re-deciding replaces it. IF NOT
+	 * EXISTS: a data dir set back to an older user_version (store_safety
+	 * does) keeps this table. */
+	"CREATE TABLE IF NOT EXISTS message_attribution ("
 	"  message_row INTEGER PRIMARY KEY REFERENCES messages(id),"
 	"  supplier TEXT NOT NULL,"
 	"  attributed_by TEXT NOT NULL,"
 	"  template_drift INTEGER NOT NULL CHECK (template_drift IN (0, 1)),"
 	"  decided_at INTEGER NOT NULL"
 	") STRICT;"
-	"CREATE VIEW supplier_drift AS SELECT supplier,"
+	"CREATE VIEW IF NOT EXISTS supplier_drift AS SELECT supplier,"
 	"  count(*) AS mails, sum(template_drift) AS drift_mails,"
 	"  max(CASE WHEN template_drift THEN decided_at END) AS last_drift_at"
 	"  FROM message_attribution GROUP BY supplier;",

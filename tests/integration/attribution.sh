@@ -142,6 +142,17 @@ mail ev8 "$from" 'An update about your purchase'
 check "a valid number makes the event shipped, never other" is ev8 event shipped
 check "... with outcome shipped" is ev8 outcome shipped
 
+# --- platform templates ---------------------------------------------------
+PF="$SRC/fixtures/emails/shopify/shipped_ups_store_domain.eml"
+check "a Shopify template: supplier shopify:<store domain>, lower case, no www." \
+	bash -c "'$TRACKMAIL' parse --json '$PF' | grep -q '\"supplier\":\"shopify:littlefern.com\",\"platform\":\"shopify\",\"store_name\":\"Little Fern\"'"
+sed 's/^From: .*/From: "Amazon.com" <store@www.Amazon-Deals.example>/' "$PF" > "$M/shop_spoof.eml"
+sed -i 's|https://www.littlefern.com/55512345|https://www.Amazon-Deals.example/55512345|' "$M/shop_spoof.eml"
+check "a Shopify template with an Amazon display name is the store, not Amazon" \
+	is shop_spoof supplier shopify:amazon-deals.example
+sed 's/^From: .*/From: Amazon <ship@amazon.com>/' "$PF" > "$M/shop_amazon.eml"
+check "Amazon's own domain wins over a platform template" is shop_amazon supplier amazon
+
 # --- the store keeps per-supplier drift counts ---------------------------
 D="$WORK/data"
 "$TRACKMAIL" ingest --data-dir "$D" --json "$M/real.eml" "$M/drift.eml" \
