@@ -86,7 +86,9 @@ int store_intake_each(struct store *store, int64_t id, int64_t since,
 		"SELECT m.id, m.message_id, a.name, m.intake, m.source, "
 		"m.received_at, m.result_json FROM messages m "
 		"JOIN accounts a ON a.id = m.account_id "
-		"WHERE (?1 = 0 OR m.id = ?1) AND m.received_at >= ?2 "
+		"WHERE (?1 = 0 OR m.id = (CASE WHEN ?1 < 0 THEN "
+		"(SELECT max(id) FROM messages) ELSE ?1 END)) "
+		"AND m.received_at >= ?2 "
 		"AND (?3 IS NULL OR a.name = ?3) ORDER BY m.id";
 	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)

@@ -39,7 +39,8 @@ struct store_intake_row {
 };
 
 /* Calls fn for each stored message received at or after since (0: all),
- * in account (NULL: all), by id; id > 0 selects that one message.
+ * in account (NULL: all), by id; id > 0 selects that one message, id < 0
+ * the last one stored.
  * Returns the number of rows or <0. fn's strings live until it returns. */
 int store_intake_each(struct store *store, int64_t id, int64_t since,
 		      const char *account,
