@@ -1052,7 +1052,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	evutil_make_socket_nonblocking(fd);
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->server = srv;
-	snprintf(s->id, sizeof(s->id), "%x%llx", (unsigned)getpid(),
+	snprintf(s->id, sizeof(s->id), "%c%x%llx",
+		 srv->set.protocol == SMTP_PROTOCOL_LMTP ? 'l' : 's',
+		 (unsigned)getpid(),
 		 ++srv->next_id);
 	memcpy(s->client, client, sizeof(client));
 	memcpy(s->peer, peer, sizeof(peer));
