@@ -51,6 +51,15 @@ static const struct key keys[] = {
 	{ "log_level", KEY_ENUM, OFF(log_level), "info", 0, 0,
 	  "debug|info|warn|error", "TRACKMAIL_LOG_LEVEL",
 	  "least important log lines written to stderr" },
+	/* serve (issue 9) */
+	{ "workers", KEY_LONG, OFF(workers), "0", 0, 256, NULL,
+	  "TRACKMAIL_WORKERS",
+	  "worker processes of `trackmail serve` deciding spooled mail "
+	  "(0: the number of CPUs)" },
+	{ "archive_days", KEY_LONG, OFF(archive_days), "180", 0, 36500, NULL,
+	  "TRACKMAIL_ARCHIVE_DAYS",
+	  "days the raw messages are kept in <data-dir>/archive for replay "
+	  "(0: forever; 180 covers the longest marketplace dispute window)" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(*keys))

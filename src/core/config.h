@@ -20,6 +20,8 @@ struct config {
 	long worker_cpu_ms;  /* CPU time per message in the worker */
 	long worker_wall_ms; /* wall-clock time per message in the worker */
 	char *log_level;     /* debug, info, warn, error */
+	long workers;        /* serve: worker processes, 0: CPUs */
+	long archive_days;   /* raw messages kept in archive/, 0: forever */
 	/* Where each value came from: "default", "FILE:LINE", "env NAME",
 	 * "option"; indexed like the table (config_key_count()). */
 	char **origin;
