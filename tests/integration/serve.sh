@@ -13,6 +13,9 @@ D="$WORK/data"
 P="$WORK/parsers"
 cp -r "$PARSERS" "$P"
 export TRACKMAIL_PARSERS_DIR="$P"
+# Mail comes through `spool add` here; the SMTP/LMTP listeners are off
+# (an empty listen value), smtp_intake.sh and postfix_lmtp.sh test them.
+export TRACKMAIL_SMTP_LISTEN= TRACKMAIL_LMTP_LISTEN=
 LOG="$WORK/serve.log"
 SERVE_PID=
 stop_serve() {
@@ -92,7 +95,8 @@ sleep 1
 check "the same bytes again: a duplicate, not a second row" test "$(count)" -eq 1
 
 # --- a killed worker is restarted ---
-wpid=$(pgrep -P "$SERVE_PID" | head -1)
+wpid=$(grep -o "event=child-started child=worker index=0 pid=[0-9]*" "$LOG" | tail -1)
+wpid=${wpid##*=}
 kill -9 "$wpid"
 restarted=no
 for _ in $(seq 50); do
