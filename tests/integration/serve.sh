@@ -15,7 +15,8 @@ cp -r "$PARSERS" "$P"
 export TRACKMAIL_PARSERS_DIR="$P"
 # Mail comes through `spool add` here; the SMTP/LMTP listeners are off
 # (an empty listen value), smtp_intake.sh and postfix_lmtp.sh test them.
-export TRACKMAIL_SMTP_LISTEN= TRACKMAIL_LMTP_LISTEN=
+printf 'smtp_listen: ""\nlmtp_listen: ""\n' >"$WORK/serve.yaml"
+export TRACKMAIL_CONFIG="$WORK/serve.yaml"
 LOG="$WORK/serve.log"
 SERVE_PID=
 stop_serve() {
