@@ -32,7 +32,7 @@ done
 for k in 0 1 2 3; do
 	python3 "$SRC/tests/slow/smtp_client.py" "$PORT" "$addr" $((N / 4)) "$WORK/acks" $((k * N / 4)) &
 done
-wait_all() { for _ in $(seq 600); do [ "$(wc -l <"$WORK/acks" 2>/dev/null || echo 0)" -ge "$N" ] && return; sleep 0.1; done; }
+wait_all() { for _ in $(seq 600); do [ "$(cat "$WORK/acks" 2>/dev/null | wc -l)" -ge "$N" ] && return; sleep 0.1; done; }
 wait_all
 # SIGTERM to serve itself (strace keeps running until its tracee ends)
 kill -TERM "$(pgrep -P "$spid" | head -1)"; wait "$spid"; spid=
