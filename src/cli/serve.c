@@ -275,6 +275,9 @@ static bool reload(struct supervisor *s)
 	struct parser_set *set = NULL;
 	if (cli_common_defaults(&fresh) != 0)
 		return false;
+	/* The settings are the new ones from here on (the old strings are
+	 * freed): the parser set is what may stay. */
+	s->common = fresh;
 	if (cli_load_parsers_checked(&fresh, s->skip_broken, &set) < 0) {
 		log_msg(LOG_ERROR, "event=reload-failed what=parsers "
 			"action=kept-old (the broken file is named above)");
@@ -282,7 +285,6 @@ static bool reload(struct supervisor *s)
 	}
 	parser_set_free(&s->parsers);
 	s->parsers = set;
-	s->common = fresh;
 	log_msg(LOG_INFO, "event=reloaded");
 	return true;
 }
