@@ -128,6 +128,9 @@ base=$(ls "$D/quarantine/new")
 sql "$DB" "DROP TABLE message_decisions; DROP INDEX messages_hash;
 	UPDATE quarantine SET path = '$D/quarantine/new/' || path WHERE account_id = $a2;
 	PRAGMA user_version = 1;"
+# what later steps added goes too, so that they can run again (intake)
+sql "$DB" "DROP INDEX IF EXISTS messages_spool_id; DROP INDEX IF EXISTS messages_received;
+	ALTER TABLE messages DROP COLUMN spool_id; ALTER TABLE messages DROP COLUMN intake;"
 "$TRACKMAIL" quarantine list --data-dir "$D" > /dev/null 2> "$WORK/mig.err"
 check "opening a schema-1 data dir migrates it" test "$(sql "$DB" "PRAGMA user_version")" -ge 2
 check "the old folder's file moved to its account" test -f "$D/quarantine/$a2/new/$base"
