@@ -4,7 +4,8 @@
  * callback, share directory fsyncs (group commit: fewer batches than
  * messages while the writer is busy), and a failure reports -errno with
  * nothing left in new/; a taken message is locked against a second worker
- * and archived under archive/<day>/; stale tmp/ files are removed. */
+ * and archived under archive/<day>/; stale tmp/ files are removed;
+ * archive days older than archive_days are pruned. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -232,6 +234,30 @@ static void stale_tmp_removed(void **state)
 	rm_rf(dir);
 }
 
+static void archive_pruned_by_age(void **state)
+{
+	_cleanup_free_ char *dir = make_dir();
+	char day[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	_cleanup_free_ char *old = xasprintf("%s/archive/2000-01-01", dir);
+	_cleanup_free_ char *today = xasprintf("%s/archive/%s", dir, day);
+	assert_int_equal(util_mkdir_p(old), 0);
+	assert_int_equal(util_mkdir_p(today), 0);
+	_cleanup_free_ char *f = xasprintf("%s/1.M1P1Q1.h", old);
+	int fd = open(f, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	/* 0 keeps everything */
+	assert_int_equal(spool_archive_prune(dir, 0), 0);
+	assert_int_equal(access(old, F_OK), 0);
+	assert_int_equal(spool_archive_prune(dir, 180), 1);
+	assert_int_not_equal(access(old, F_OK), 0);
+	assert_int_equal(access(today, F_OK), 0);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +266,7 @@ int main(void)
 		cmocka_unit_test(failure_reported),
 		cmocka_unit_test(close_with_pending_fails_nothing),
 		cmocka_unit_test(stale_tmp_removed),
+		cmocka_unit_test(archive_pruned_by_age),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
