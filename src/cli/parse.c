@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "intake/spool.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/term.h"
@@ -170,6 +172,23 @@ static void print_read_error(const char *name, int r)
 		fprintf(stderr, "trackmail: %s: %s\n", safe, strerror(-r));
 }
 
+/* `ingest` keeps the raw message in <data-dir>/archive/<day>/ like the
+ * service's workers (docs/intake.md "Spool"), so a replay sees every
+ * stored message. Named by time and content hash. */
+static void archive_ingested(struct run_ctx *ctx, const char *data,
+			     size_t len)
+{
+	char hash[65];
+	util_sha256_hex(data, len, hash);
+	hash[16] = '\0';
+	_cleanup_free_ char *name = xasprintf("%lld.I%s.ingest",
+					      (long long)time(NULL), hash);
+	char err[512];
+	if (spool_archive_bytes(ctx->common.data_dir, name, data, len, err,
+				sizeof(err)) < 0)
+		fprintf(stderr, "trackmail: warning: %s\n", err);
+}
+
 static int process_one(size_t i, void *vctx)
 {
 	struct run_ctx *ctx = vctx;
@@ -195,6 +214,8 @@ static int process_one(size_t i, void *vctx)
 		rc = store_failed(ctx, name, r, &res);
 	else
 		report(ctx, &res, name);
+	if (r == 0 && ctx->ingest && !res.duplicate)
+		archive_ingested(ctx, data, len);
 	pipeline_result_clear(&res);
 	if (!borrowed)
 		free(data);
