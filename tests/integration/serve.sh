@@ -119,9 +119,7 @@ name: Tiny Shop (test)
 kind: supplier
 countries: [US]
 match:
-  keywords: [tinyshop]
-  from:
-    - '@tinyshop\.example>'
+  domains: [tinyshop.example]
   subject:
     - 'on its way'
 events:
