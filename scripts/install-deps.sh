@@ -18,6 +18,10 @@ packages=(
 	# base tools the scripts use: timeout/mkfifo/base64/stat/truncate,
 	# awk, sed, grep, find
 	procps strace mount bsdutils coreutils mawk sed grep findutils
+	# accounts/imap: crypt(3) for the Dovecot password hash, libopendkim
+	# (DKIM), opendkim-tools (signs test mail), Dovecot (serves the
+	# quarantine folders and the poller's test mailbox)
+	libcrypt-dev libopendkim-dev opendkim-tools dovecot-imapd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,7 @@ static const struct command {
 	{ "carriers", cli_carriers, "check tracking numbers, list carriers" },
 	{ "tracking", cli_tracking, "enter a tracking number by hand" },
 	{ "config", cli_config, "show the settings, check a config file" },
+	{ "backup", cli_backup, "copy the database while the service runs" },
 };
 
 static void usage(FILE *out)

@@ -106,5 +106,6 @@ int cli_quarantine(int argc, char **argv);
 int cli_parsers(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_tracking(int argc, char **argv);
+int cli_backup(int argc, char **argv);
 
 #endif

@@ -51,6 +51,10 @@ static const struct key keys[] = {
 	{ "log_level", KEY_ENUM, OFF(log_level), "info", 0, 0,
 	  "debug|info|warn|error", "TRACKMAIL_LOG_LEVEL",
 	  "least important log lines written to stderr" },
+	{ "token_grace_days", KEY_LONG, OFF(token_grace_days), "14", 0, 365,
+	  NULL, "TRACKMAIL_TOKEN_GRACE_DAYS",
+	  "days an account's old address keeps working after accounts "
+	  "rotate" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(*keys))

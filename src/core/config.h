@@ -20,6 +20,7 @@ struct config {
 	long worker_cpu_ms;  /* CPU time per message in the worker */
 	long worker_wall_ms; /* wall-clock time per message in the worker */
 	char *log_level;     /* debug, info, warn, error */
+	long token_grace_days; /* an old token works this long after rotate */
 	/* Where each value came from: "default", "FILE:LINE", "env NAME",
 	 * "option"; indexed like the table (config_key_count()). */
 	char **origin;

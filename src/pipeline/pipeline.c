@@ -22,6 +22,7 @@
 #include "pipeline/qfile.h"
 #include "pipeline/worker.h"
 #include "store/store_message.h"
+#include "store/store_accounts.h"
 
 void pipeline_result_init(struct pipeline_result *res)
 {
@@ -165,7 +166,9 @@ static int resolve_account(struct pipeline *pl, struct pipeline_result *res)
 		for (size_t k = 0; k < n; k++)
 			token[k] = (char)tolower((unsigned char)a[2 + k]);
 		token[n] = '\0';
-		if (store_account_by_token(pl->store, token, &res->account) == 0)
+		/* Also an old token within its grace period (rotate). */
+		if (store_account_lookup(pl->store, token, &res->account,
+					 NULL) == 0)
 			return 0;
 	}
 	return store_account_default(pl->store, &res->account);
