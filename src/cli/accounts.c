@@ -75,8 +75,10 @@ static void print_account(const struct store_account *a, const char *senders,
 }
 
 /* One passwd-file line per account that has a password and is enabled:
- * user:{SCHEME}hash:uid:gid::home::userdb_mail=maildir:DIR. A name that
- * would break the format (':', control characters) gets no line. */
+ * user:{SCHEME}hash:::::home::userdb_mail=maildir:DIR. uid and gid stay
+ * empty: Dovecot's mail_uid/mail_gid (the trackmail user) apply, and
+ * Dovecot refuses uid 0 in a passwd-file. A name that would break the
+ * format (':', control characters) gets no line. */
 struct passwd_ctx {
 	struct buf out;
 	const char *data_dir;
@@ -100,9 +102,8 @@ static void passwd_line(const struct store_account *a, const char *hash,
 	char dir[PATH_MAX + 64];
 	snprintf(dir, sizeof(dir), "%s/quarantine/%lld", ctx->data_dir,
 		 (long long)a->id);
-	buf_printf(&ctx->out, "%s:%s:%u:%u::%s::userdb_mail=maildir:%s\n",
-		   a->name, hash, (unsigned)geteuid(), (unsigned)getegid(),
-		   dir, dir);
+	buf_printf(&ctx->out, "%s:%s::::%s::userdb_mail=maildir:%s\n",
+		   a->name, hash, dir, dir);
 }
 
 /* Rewrites <data-dir>/dovecot-passwd (mode 0640, written to a temporary

@@ -35,7 +35,7 @@ check "dovecot-passwd is mode 0640" test "$(stat -c %a "$P")" = 640
 line=$(grep '^shop1:' "$P")
 id=$(sql "$DB" "SELECT id FROM accounts WHERE name='shop1'")
 check "its line is a SHA512-CRYPT hash and the account's quarantine Maildir" \
-	bash -c "echo '$line' | grep -Eq '^shop1:\{SHA512-CRYPT\}\\\$6\\\$[^:]+:[0-9]+:[0-9]+::[^:]*/quarantine/$id::userdb_mail=maildir:/.*/quarantine/$id\$'"
+	bash -c "echo '$line' | grep -Eq '^shop1:\{SHA512-CRYPT\}\\\$6\\\$[^:]+::::/[^:]*/quarantine/$id::userdb_mail=maildir:/.*/quarantine/$id\$'"
 hash=$(echo "$line" | cut -d: -f2)
 if command -v doveadm > /dev/null; then
 	check "doveadm accepts the password against the hash (newline stripped)" \
