@@ -55,6 +55,10 @@ static const struct key keys[] = {
 	  NULL, "TRACKMAIL_TOKEN_GRACE_DAYS",
 	  "days an account's old address keeps working after accounts "
 	  "rotate" },
+	{ "dkim_query_file", KEY_STRING, OFF(dkim_query_file), "", 0, 0, NULL,
+	  "TRACKMAIL_DKIM_QUERY_FILE",
+	  "DKIM keys from this file of 'selector._domainkey.domain TXT' "
+	  "lines instead of DNS (tests, offline)" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(*keys))

@@ -21,6 +21,7 @@ struct config {
 	long worker_wall_ms; /* wall-clock time per message in the worker */
 	char *log_level;     /* debug, info, warn, error */
 	long token_grace_days; /* an old token works this long after rotate */
+	char *dkim_query_file; /* DKIM keys from a file, "" = DNS */
 	/* Where each value came from: "default", "FILE:LINE", "env NAME",
 	 * "option"; indexed like the table (config_key_count()). */
 	char **origin;
