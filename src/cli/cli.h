@@ -112,5 +112,6 @@ int cli_spool(int argc, char **argv);
 int cli_messages(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+int cli_imap_poll(int argc, char **argv);
 
 #endif
