@@ -191,5 +191,35 @@ check "a certificate from an unknown CA is refused (rc=$rc)" test "$rc" -eq 1
 check "saying so" grep -q "certificate of localhost refused" "$WORK/otherca.err"
 check "neither read the greeting nor logged in" bash -c "! grep -q imap-connected '$WORK/wronghost.err' '$WORK/otherca.err' && [ \$(grep -c 'Login: user=<seller>' '$WORK/dc/dovecot.log') = $logins ]"
 check "nor spooled the waiting mail" test "$(sql "$D/trackmail.db" "SELECT count(*) FROM imap_delivered")" = 3
+# A server without IDLE and MOVE: the poller polls, and moves with COPY +
+# \Deleted + UID EXPUNGE. A second Dovecot on the same mailboxes
+# announces only these capabilities after login.
+mkdir -p "$WORK/dc2/run" "$WORK/dc2/state"
+port2=$(free_port)
+sed -e "s|$WORK/dc/|$WORK/dc2/|g" -e "s|port = $port\$|port = $port2|" "$WORK/dc/dovecot.conf" > "$WORK/dc2/dovecot.conf"
+printf 'imap_capability = IMAP4rev1 SASL-IR LITERAL+ UIDPLUS\n' >> "$WORK/dc2/dovecot.conf"
+dovecot_start "$WORK/dc2/dovecot.conf" "$port2" "$WORK/dc2/stderr" || fail "a second dovecot starts"
+config localhost "$C/testca.pem" | sed -e "s/name: seller-inbox/name: seller-plain/" \
+	-e "s/port: $port\$/port: $port2/" -e "s/poll_seconds: 2/poll_seconds: 1/" > "$WORK/plain.yaml"
+"$TRACKMAIL" imap-poll --config "$WORK/plain.yaml" 2> "$WORK/plain.err" &
+poller=$!
+DOVECOT_PIDS+=("$poller")
+for _ in $(seq 40); do grep -q "imap-connected" "$WORK/plain.err" && break; sleep 0.25; done
+check "without IDLE the poller polls" grep -q "event=imap-connected mailbox=seller-plain idle=no" "$WORK/plain.err"
+junk 3 | put
+for _ in $(seq 40); do
+	folder Processed > "$WORK/processed3.out" 2> /dev/null
+	grep -q "hello 3" "$WORK/processed3.out" && break
+	sleep 0.5
+done
+folder INBOX > "$WORK/inbox3.out"
+check "a polled mail is moved to Processed by COPY + EXPUNGE" grep -q "hello 3" "$WORK/processed3.out"
+check "and the INBOX is empty again" test ! -s "$WORK/inbox3.out"
+kill -TERM "$poller"
+wait "$poller"
+rc=$?
+check "imap-poll stops on SIGTERM with 0 (rc=$rc)" test "$rc" -eq 0
+sleep 0.5
+check "the second Dovecot saw an EXPUNGE (no MOVE offered)" grep -q "Logged out .*expunged=[1-9]" "$WORK/dc2/dovecot.log"
 if ! [ "$failed" -eq 0 ]; then sed 's/^/# /' "$WORK/dc/dovecot.log" "$WORK"/*.err | tail -60; fi
 finish
