@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -320,7 +321,8 @@ static int move_uid(struct session *s, uint32_t uid, const char *folder)
 	return r == MAILIMAP_NO_ERROR ? 0 : -EIO;
 }
 
-/* Fetches uid whole (BODY.PEEK[]), spools it, records it. */
+/* Fetches uid whole (BODY.PEEK[]), spools it, records it. 0 taken, 1
+ * skipped (too large or no body: logged, stays in the folder), <0. */
 static int take_message(struct session *s, uint32_t uid)
 {
 	struct mailimap_set *set = mailimap_set_new_single(uid);
@@ -364,7 +366,7 @@ static int take_message(struct session *s, uint32_t uid)
 			"reason=%s", s->mb->name, uid,
 			body ? "too-large" : "no-body");
 		mailimap_fetch_list_free(res);
-		return 0; /* left in the folder, never deleted */
+		return 1; /* left in the folder, never deleted */
 	}
 	struct spool_envelope env = {
 		.account_id = s->account.id,
@@ -448,7 +450,8 @@ static int take_new(struct session *s)
 	r = 0;
 	for (size_t i = 0; i < n && !stop_requested; i++) {
 		r = take_message(s, uids[i]);
-		if (r == 0)
+		bool skipped = r == 1;
+		if (r >= 0)
 			r = store_imap_set_state(s->store, s->mb->name,
 						 validity, uids[i]);
 		if (r < 0) {
@@ -458,7 +461,7 @@ static int take_new(struct session *s)
 			break;
 		}
 		/* Durable in the spool and recorded: now it may leave. */
-		if (move_uid(s, uids[i], PROCESSED_FOLDER) < 0)
+		if (!skipped && move_uid(s, uids[i], PROCESSED_FOLDER) < 0)
 			log_msg(LOG_WARN, "event=imap-move-failed mailbox=%s "
 				"uid=%u folder=" PROCESSED_FOLDER,
 				s->mb->name, uids[i]);
@@ -737,6 +740,10 @@ int intake_imap_run(const struct config *cfg, int ready_fd)
 				continue;
 			pid_t p = fork();
 			if (p == 0) {
+				/* Dies with the poller (serve kills it). */
+				prctl(PR_SET_PDEATHSIG, SIGTERM);
+				if (getppid() == 1)
+					_exit(0);
 				free(pids);
 				_exit(mailbox_loop(cfg, &cfg->imap[i]));
 			}
