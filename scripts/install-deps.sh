@@ -22,6 +22,10 @@ packages=(
 	# tests and benchmark: swaks, openssl (a self-signed certificate),
 	# iproute2 (ss), postfix (smtp-source, smtp-sink)
 	libssl-dev openssl swaks iproute2 postfix
+	# accounts/imap: crypt(3) for the Dovecot password hash, libopendkim
+	# (DKIM), opendkim-tools (signs test mail), Dovecot (serves the
+	# quarantine folders and the poller's test mailbox)
+	libcrypt-dev libopendkim-dev opendkim-tools dovecot-imapd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -24,6 +24,8 @@ static const struct command {
 	{ "spool", cli_spool, "put a message into the service's spool" },
 	{ "messages", cli_messages, "list and show stored messages" },
 	{ "status", cli_status, "spool depth, workers, last decision" },
+	{ "backup", cli_backup, "copy the database while the service runs" },
+	{ "imap-poll", cli_imap_poll, "read the configured IMAP mailboxes" },
 };
 
 static void usage(FILE *out)

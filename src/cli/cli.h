@@ -111,5 +111,7 @@ int cli_serve(int argc, char **argv);
 int cli_spool(int argc, char **argv);
 int cli_messages(int argc, char **argv);
 int cli_status(int argc, char **argv);
+int cli_backup(int argc, char **argv);
+int cli_imap_poll(int argc, char **argv);
 
 #endif

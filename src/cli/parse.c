@@ -332,6 +332,7 @@ static int run(int argc, char **argv, bool ingest)
 	if (cli_common_defaults(&ctx.common) != 0)
 		return EXIT_USAGE;
 	ctx.pl.data_dir = ctx.common.data_dir;
+	ctx.pl.dkim_query_file = ctx.common.cfg->dkim_query_file;
 
 	struct parser_set *set = NULL;
 	/* ingest stores decisions: a broken parser file would send its

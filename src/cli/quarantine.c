@@ -351,6 +351,7 @@ int cli_quarantine(int argc, char **argv)
 		ctx.pl.parsers = set;
 		ctx.pl.matcher = parser_matcher_new();
 		ctx.pl.data_dir = common.data_dir;
+		ctx.pl.dkim_query_file = common.cfg->dkim_query_file;
 		ctx.pl.explain = explain;
 		ctx.pl.redecide_by = "quarantine retry";
 		if (all)

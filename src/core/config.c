@@ -114,6 +114,14 @@ static const struct key keys[] = {
 	  1000, 16777216, NULL, "TRACKMAIL_SMTP_MAX_DATA_LINE",
 	  "longest line of a message in DATA (then 500 5.5.2 after the "
 	  "data)" },
+	{ "token_grace_days", KEY_LONG, OFF(token_grace_days), "14", 0, 365,
+	  NULL, "TRACKMAIL_TOKEN_GRACE_DAYS",
+	  "days an account's old address keeps working after accounts "
+	  "rotate" },
+	{ "dkim_query_file", KEY_STRING, OFF(dkim_query_file), "", 0, 0, NULL,
+	  "TRACKMAIL_DKIM_QUERY_FILE",
+	  "DKIM keys from this file of 'selector._domainkey.domain TXT' "
+	  "lines instead of DNS (tests, offline)" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(*keys))
@@ -185,8 +193,27 @@ void config_init(struct config *cfg)
 	buf_free(&ignore);
 }
 
+static void imap_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_imap; i++) {
+		struct config_imap *m = &cfg->imap[i];
+		free(m->name);
+		free(m->host);
+		free(m->user);
+		free(m->password_file);
+		free(m->oauth2_token_command);
+		free(m->folder);
+		free(m->account);
+		free(m->ca_file);
+	}
+	free(cfg->imap);
+	cfg->imap = NULL;
+	cfg->n_imap = 0;
+}
+
 void config_free(struct config *cfg)
 {
+	imap_free(cfg);
 	for (size_t k = 0; k < N_KEYS; k++) {
 		if (keys[k].type != KEY_LONG)
 			free(*(char **)((char *)cfg + keys[k].offset));
@@ -195,6 +222,121 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->origin);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* The `imap:` list: a sequence of mappings (config.h struct
+ * config_imap). Replaces an earlier list. Errors name file:line. */
+static int load_imap(struct config *cfg, yaml_document_t *doc,
+		     yaml_node_t *list, const char *path, struct buf *errors)
+{
+	if (list->type != YAML_SEQUENCE_NODE) {
+		buf_printf(errors, "%s:%zu: imap is a list of mailboxes "
+			   "(- name: ...)\n", path, list->start_mark.line + 1);
+		return -EINVAL;
+	}
+	imap_free(cfg);
+	int r = 0;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		yaml_node_t *mn = yaml_document_get_node(doc, *it);
+		size_t line = mn->start_mark.line + 1;
+		if (mn->type != YAML_MAPPING_NODE) {
+			buf_printf(errors, "%s:%zu: an imap mailbox is a "
+				   "mapping of key: value\n", path, line);
+			r = -EINVAL;
+			continue;
+		}
+		cfg->imap = xrealloc(cfg->imap, (cfg->n_imap + 1) *
+						       sizeof(*cfg->imap));
+		struct config_imap *m = &cfg->imap[cfg->n_imap++];
+		memset(m, 0, sizeof(*m));
+		m->port = 993;
+		m->poll_seconds = 60;
+		for (yaml_node_pair_t *p = mn->data.mapping.pairs.start;
+		     p < mn->data.mapping.pairs.top; p++) {
+			yaml_node_t *kn = yaml_document_get_node(doc, p->key);
+			yaml_node_t *vn = yaml_document_get_node(doc, p->value);
+			size_t kl = kn->start_mark.line + 1;
+			if (kn->type != YAML_SCALAR_NODE ||
+			    vn->type != YAML_SCALAR_NODE) {
+				buf_printf(errors, "%s:%zu: imap: each key "
+					   "takes a single value\n", path, kl);
+				r = -EINVAL;
+				continue;
+			}
+			const char *k = (const char *)kn->data.scalar.value;
+			const char *v = (const char *)vn->data.scalar.value;
+			char **str = NULL;
+			long *num = NULL;
+			long lo = 1, hi = 65535;
+			if (strcmp(k, "name") == 0)
+				str = &m->name;
+			else if (strcmp(k, "host") == 0)
+				str = &m->host;
+			else if (strcmp(k, "user") == 0)
+				str = &m->user;
+			else if (strcmp(k, "password_file") == 0)
+				str = &m->password_file;
+			else if (strcmp(k, "oauth2_token_command") == 0)
+				str = &m->oauth2_token_command;
+			else if (strcmp(k, "folder") == 0)
+				str = &m->folder;
+			else if (strcmp(k, "account") == 0)
+				str = &m->account;
+			else if (strcmp(k, "ca_file") == 0)
+				str = &m->ca_file;
+			else if (strcmp(k, "port") == 0)
+				num = &m->port;
+			else if (strcmp(k, "poll_seconds") == 0) {
+				num = &m->poll_seconds;
+				lo = 1;
+				hi = 1500; /* RFC 2177: re-IDLE within 29 min */
+			}
+			if (str) {
+				free(*str);
+				*str = xstrdup(v);
+			} else if (num) {
+				if (util_parse_long(v, lo, hi, num) < 0) {
+					buf_printf(errors, "%s:%zu: imap: %s "
+						   "must be a whole number "
+						   "from %ld to %ld, not "
+						   "'%s'\n", path, kl, k, lo,
+						   hi, v);
+					r = -EINVAL;
+				}
+			} else {
+				buf_printf(errors, "%s:%zu: imap: unknown key "
+					   "'%s' (docs/config.md)\n", path,
+					   kl, k);
+				r = -EINVAL;
+			}
+		}
+		if (!m->folder)
+			m->folder = xstrdup("INBOX");
+		const char *missing = !m->name      ? "name"
+				      : !m->host    ? "host"
+				      : !m->user    ? "user"
+				      : !m->account ? "account"
+						    : NULL;
+		if (missing) {
+			buf_printf(errors, "%s:%zu: imap mailbox needs %s\n",
+				   path, line, missing);
+			r = -EINVAL;
+		} else if (!m->password_file == !m->oauth2_token_command) {
+			buf_printf(errors, "%s:%zu: imap mailbox %s needs "
+				   "password_file or oauth2_token_command "
+				   "(one of them)\n", path, line, m->name);
+			r = -EINVAL;
+		}
+		for (size_t j = 0; m->name && j + 1 < cfg->n_imap; j++)
+			if (cfg->imap[j].name &&
+			    strcmp(cfg->imap[j].name, m->name) == 0) {
+				buf_printf(errors, "%s:%zu: two imap mailboxes "
+					   "named %s\n", path, line, m->name);
+				r = -EINVAL;
+			}
+	}
+	return r;
 }
 
 static long find_key(const char *name)
@@ -273,7 +415,10 @@ int config_load_file(struct config *cfg, const char *path,
 					  ? (const char *)kn->data.scalar.value
 					  : "?";
 		long k = find_key(key);
-		if (k < 0) {
+		if (strcmp(key, "imap") == 0) {
+			if (load_imap(cfg, &doc, vn, path, errors) < 0)
+				r = -EINVAL;
+		} else if (k < 0) {
 			buf_printf(errors, "%s: unknown setting '%s' (known: "
 				   "see trackmail config show)\n", where, key);
 			r = -EINVAL;

@@ -13,6 +13,21 @@
 
 #include "core/buf.h"
 
+/* One IMAP mailbox the poller reads (config file only: the `imap:` list;
+ * docs/config.md "IMAP mailboxes"). Strings owned by the config. */
+struct config_imap {
+	char *name;     /* unique, names its state and log lines */
+	char *host;
+	long port;      /* implicit TLS; default 993 */
+	char *user;
+	char *password_file;        /* one line, or */
+	char *oauth2_token_command; /* prints an XOAUTH2 access token */
+	char *folder;   /* default INBOX */
+	char *account;  /* trackmail account the mail belongs to */
+	char *ca_file;  /* PEM CAs to trust instead of the system's */
+	long poll_seconds; /* without IDLE, and IDLE's longest wait */
+};
+
 struct config {
 	char *data_dir;      /* SQLite file, quarantine Maildir */
 	char *parsers_dir;   /* parser files */
@@ -38,6 +53,10 @@ struct config {
 	long smtp_max_bad_commands;
 	long smtp_max_line;
 	long smtp_max_data_line;
+	long token_grace_days; /* an old token works this long after rotate */
+	char *dkim_query_file; /* DKIM keys from a file, "" = DNS */
+	struct config_imap *imap; /* the `imap:` list (file only) */
+	size_t n_imap;
 	/* Where each value came from: "default", "FILE:LINE", "env NAME",
 	 * "option"; indexed like the table (config_key_count()). */
 	char **origin;

@@ -23,6 +23,7 @@
 #include "pipeline/worker.h"
 #include "store/store_intake.h"
 #include "store/store_message.h"
+#include "store/store_accounts.h"
 
 void pipeline_result_init(struct pipeline_result *res)
 {
@@ -133,6 +134,13 @@ char *pipeline_result_json(const struct pipeline_result *res,
 					    json_string(res->msg->forward_kind));
 		json_object_set_new(o, "original", orig);
 	}
+	if (res->dkim.outcome != DKIM_NONE) {
+		json_t *dk = json_object();
+		json_object_set_new(dk, "result", json_string(dkim_outcome_name(
+						  res->dkim.outcome)));
+		json_object_set_new(dk, "domain", json_string(res->dkim.domain));
+		json_object_set_new(o, "dkim", dk);
+	}
 	if (res->account.id)
 		json_object_set_new(o, "account",
 				    json_string(res->account.name));
@@ -182,7 +190,9 @@ static int resolve_account(struct pipeline *pl, struct pipeline_result *res)
 		for (size_t k = 0; k < n; k++)
 			token[k] = (char)tolower((unsigned char)a[2 + k]);
 		token[n] = '\0';
-		if (store_account_by_token(pl->store, token, &res->account) == 0)
+		/* Also an old token within its grace period (rotate). */
+		if (store_account_lookup(pl->store, token, &res->account,
+					 NULL) == 0)
 			return 0;
 	}
 	return store_account_default(pl->store, &res->account);
@@ -229,6 +239,33 @@ static int check_sender(struct pipeline *pl, struct pipeline_result *res)
 				      res->msg->from.addr, res->account.name);
 	}
 	return 0;
+}
+
+/* DKIM of the original message (mail/dkim.h): the verdict goes into the
+ * JSON line as evidence; a failed signature of the supplier's own domain
+ * (the original From:) quarantines a supplier mail as dkim-fail: its
+ * content was changed after the supplier signed it. */
+static void check_dkim(struct pipeline *pl, const char *raw, size_t len,
+		       struct pipeline_result *res)
+{
+	struct parse_result *r = &res->parse;
+	if (!res->msg)
+		return;
+	const char *at = strrchr(res->msg->orig_from.addr, '@');
+	if (dkim_check(raw, len, at ? at + 1 : NULL, pl->dkim_query_file,
+		       &res->dkim) < 0) {
+		log_msg(LOG_WARN, "event=dkim error=cannot-start-libopendkim");
+		return;
+	}
+	bool supplier = r->parser && parser_kind(r->parser) == PARSER_SUPPLIER;
+	if (res->dkim.outcome != DKIM_FAIL || !supplier ||
+	    r->outcome == OUTCOME_QUARANTINED)
+		return;
+	r->outcome = OUTCOME_QUARANTINED;
+	r->reason = "dkim-fail";
+	free(r->detail);
+	r->detail = xasprintf("the DKIM signature of %s does not verify: %s",
+			      res->dkim.domain, res->dkim.detail);
 }
 
 /* Test hook (docs/testing.md): TRACKMAIL_TEST_KILL_AFTER_COMMIT=TEXT kills
@@ -292,6 +329,7 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 	rc = check_sender(pl, res);
 	if (rc < 0)
 		goto fail;
+	check_dkim(pl, raw, len, res);
 	bool to_quarantine = r->outcome == OUTCOME_QUARANTINED ||
 			     r->needs_review;
 	if (redecide) {

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mail/dkim.h"
 #include "mail/mail.h"
 #include "parse/parser.h"
 #include "store/store.h"
@@ -56,6 +57,9 @@ struct pipeline {
 	int64_t account_id;
 	const char *spool_id;
 	const char *intake;
+	/* DKIM keys from this file instead of DNS (config dkim_query_file;
+	 * NULL or "": DNS). */
+	const char *dkim_query_file;
 };
 
 struct pipeline_result {
@@ -70,6 +74,8 @@ struct pipeline_result {
 	/* Input, set before pipeline_process(): re-decide this stored
 	 * message row instead of adding one (pipeline_redecide()). */
 	int64_t redecide_row;
+	/* DKIM of the original message (check_dkim in pipeline.c). */
+	struct dkim_verdict dkim;
 };
 
 void pipeline_result_init(struct pipeline_result *res);

@@ -149,6 +149,36 @@ static const char *const migrations[] = {
 	"  count(*) AS mails, sum(template_drift) AS drift_mails,"
 	"  max(CASE WHEN template_drift THEN decided_at END) AS last_drift_at"
 	"  FROM message_attribution GROUP BY supplier;",
+	/* accounts/imap (store_accounts.c): accounts over their life
+	 * (disabled, a Dovecot password hash, old tokens valid for a grace
+	 * period) and the IMAP poller's state per mailbox (UIDVALIDITY,
+	 * last UID) and per delivered message (for the Quarantine copy). */
+	"ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN password_hash TEXT;"
+	"CREATE TABLE account_old_tokens ("
+	"  token TEXT PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"    ON DELETE CASCADE,"
+	"  expires_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE imap_mailboxes ("
+	"  name TEXT PRIMARY KEY,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  last_uid INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE imap_delivered ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mailbox TEXT NOT NULL,"
+	"  spool_id TEXT NOT NULL,"
+	"  content_hash TEXT NOT NULL,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"    ON DELETE CASCADE,"
+	"  message_id TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL DEFAULT 'processed'"
+	"    CHECK (state IN ('processed', 'quarantine-copied', 'done')),"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX imap_delivered_state ON imap_delivered(mailbox, state);",
 };
 
 const char *store_error(const struct store *store)
@@ -459,6 +489,12 @@ static void new_token(char out[STORE_TOKEN_LEN + 1])
 		out[i] = alphabet[v & 31];
 	}
 	out[STORE_TOKEN_LEN] = '\0';
+}
+
+/* For store_accounts.c (rotate): the same generator. */
+void store_new_token(char out[STORE_TOKEN_LEN + 1])
+{
+	new_token(out);
 }
 
 static int read_account(struct store *store, sqlite3_stmt *st,

@@ -43,5 +43,7 @@ int64_t store_now(void);
 void store_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Steps a statement that returns no rows, then store_stmt_done(). */
 int store_step_done(struct store *store, sqlite3_stmt *st);
+/* A fresh random account token (128 bits, base32, lower case). */
+void store_new_token(char out[STORE_TOKEN_LEN + 1]);
 
 #endif
