@@ -1,0 +1,11 @@
+/* channel_adapters.h - the adapters of src/dispatch/ other than Shopify
+ * (one file each, channels.md sections 3-10). adapter_find() in
+ * adapter.c lists them; tests reach them through it. */
+#ifndef TRACKMAIL_CHANNEL_ADAPTERS_H
+#define TRACKMAIL_CHANNEL_ADAPTERS_H
+
+#include "dispatch/adapter.h"
+
+extern const struct channel_adapter woocommerce_adapter;
+
+#endif
