@@ -7,5 +7,6 @@
 #include "dispatch/adapter.h"
 
 extern const struct channel_adapter woocommerce_adapter;
+extern const struct channel_adapter etsy_adapter;
 
 #endif
