@@ -140,8 +140,10 @@ const char *adapter_json_id(const json_t *obj, const char *key,
 {
 	json_t *v = json_object_get(obj, key);
 
-	if (json_is_string(v))
-		return json_string_value(v);
+	if (json_is_string(v)) {
+		snprintf(buf, size, "%s", json_string_value(v));
+		return buf;
+	}
 	if (json_is_integer(v)) {
 		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
 		return buf;

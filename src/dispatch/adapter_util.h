@@ -64,7 +64,8 @@ char *adapter_urlencode(const char *s);
 const char *adapter_json_str(const json_t *obj, const char *key);
 
 /* The string form of a member that may be a string or an integer
- * (channels mix them for ids) into buf; NULL when neither. */
+ * (channels mix them for ids), copied into buf (returned); NULL when
+ * neither. */
 const char *adapter_json_id(const json_t *obj, const char *key,
 			    char *buf, size_t size);
 

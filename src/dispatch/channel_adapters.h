@@ -8,5 +8,6 @@
 
 extern const struct channel_adapter woocommerce_adapter;
 extern const struct channel_adapter etsy_adapter;
+extern const struct channel_adapter ebay_adapter;
 
 #endif

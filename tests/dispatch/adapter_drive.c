@@ -28,6 +28,7 @@ static const struct channel_adapter *drive_find(const char *channel)
 	static const struct channel_adapter *const all[] = {
 		&woocommerce_adapter,
 		&etsy_adapter,
+		&ebay_adapter,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
