@@ -29,6 +29,7 @@ static const struct channel_adapter *drive_find(const char *channel)
 		&woocommerce_adapter,
 		&etsy_adapter,
 		&ebay_adapter,
+		&bigcommerce_adapter,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
