@@ -10,5 +10,6 @@ extern const struct channel_adapter woocommerce_adapter;
 extern const struct channel_adapter etsy_adapter;
 extern const struct channel_adapter ebay_adapter;
 extern const struct channel_adapter bigcommerce_adapter;
+extern const struct channel_adapter wix_adapter;
 
 #endif
