@@ -31,6 +31,7 @@ static const struct channel_adapter *drive_find(const char *channel)
 		&ebay_adapter,
 		&bigcommerce_adapter,
 		&wix_adapter,
+		&amazon_adapter,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
