@@ -219,3 +219,20 @@ void adapter_request_owned(struct http_request *req, const char *method,
 		req->secret_hint = block + ul + 1;
 	}
 }
+
+void adapter_request_owned2(struct http_request *req, const char *method,
+			    char *url, const char *name1, const char *value1,
+			    const char *name2, const char *value2)
+{
+	size_t ul = strlen(url), l1 = strlen(value1), l2 = strlen(value2);
+	char *block = xmalloc(ul + l1 + l2 + 3);
+
+	memcpy(block, url, ul + 1);
+	memcpy(block + ul + 1, value1, l1 + 1);
+	memcpy(block + ul + l1 + 2, value2, l2 + 1);
+	free(url);
+	adapter_request_set(req, method, block, NULL, NULL);
+	adapter_request_header(req, name1, block + ul + 1);
+	adapter_request_header(req, name2, block + ul + l1 + 2);
+	req->secret_hint = block + ul + 1;
+}

@@ -92,4 +92,9 @@ void adapter_request_owned(struct http_request *req, const char *method,
 			   char *url, const char *header_name,
 			   const char *header_value);
 
+/* adapter_request_owned() with a second owned header (not secret). */
+void adapter_request_owned2(struct http_request *req, const char *method,
+			    char *url, const char *name1, const char *value1,
+			    const char *name2, const char *value2);
+
 #endif

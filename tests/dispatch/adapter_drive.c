@@ -32,6 +32,7 @@ static const struct channel_adapter *drive_find(const char *channel)
 		&bigcommerce_adapter,
 		&wix_adapter,
 		&amazon_adapter,
+		&walmart_adapter,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
