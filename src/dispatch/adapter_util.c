@@ -207,15 +207,17 @@ void adapter_request_owned(struct http_request *req, const char *method,
 			   const char *header_value)
 {
 	size_t ul = strlen(url);
-	size_t vl = header_name && header_value ? strlen(header_value) : 0;
+	size_t vl = header_value ? strlen(header_value) : 0;
 	char *block = xmalloc(ul + 1 + vl + 1);
 
 	memcpy(block, url, ul + 1);
 	free(url);
 	adapter_request_set(req, method, block, NULL, NULL);
-	if (header_name && header_value) {
+	if (header_value) {
 		memcpy(block + ul + 1, header_value, vl + 1);
-		adapter_request_header(req, header_name, block + ul + 1);
+		if (header_name)
+			adapter_request_header(req, header_name,
+					       block + ul + 1);
 		req->secret_hint = block + ul + 1;
 	}
 }

@@ -85,9 +85,10 @@ char *adapter_tracking_url(const struct push_request *req);
 const char *adapter_json_message(const json_t *j);
 
 /* For check_request(), whose request outlives any state: sets a GET-style
- * request whose url (taken over) also stores a copy of one header's value
- * (header_name NULL: none), so adapter_request_clear() frees all of it.
- * That value is the request's secret_hint. */
+ * request whose url (taken over) also stores a copy of header_value (NULL:
+ * none), so adapter_request_clear() frees all of it. That value is the
+ * request's secret_hint, and also a header when header_name is set (NULL:
+ * a secret carried elsewhere, e.g. in the URL). */
 void adapter_request_owned(struct http_request *req, const char *method,
 			   char *url, const char *header_name,
 			   const char *header_value);

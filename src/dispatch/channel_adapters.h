@@ -13,5 +13,6 @@ extern const struct channel_adapter bigcommerce_adapter;
 extern const struct channel_adapter wix_adapter;
 extern const struct channel_adapter amazon_adapter;
 extern const struct channel_adapter walmart_adapter;
+extern const struct channel_adapter tiktok_adapter;
 
 #endif

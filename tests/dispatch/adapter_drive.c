@@ -33,6 +33,7 @@ static const struct channel_adapter *drive_find(const char *channel)
 		&wix_adapter,
 		&amazon_adapter,
 		&walmart_adapter,
+		&tiktok_adapter,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
