@@ -355,18 +355,50 @@ int store_push_lines(struct store *store, int64_t seller_order_id,
 	return r;
 }
 
-int store_push_sent(struct store *store, int64_t id, const char *request)
+int store_push_sent(struct store *store, int64_t id, const char *request,
+		    int64_t lease_until)
 {
 	static const char sql[] =
 		"UPDATE pushes SET state = 'sent', attempts = attempts + 1, "
-		"sent_request = ?, updated_at = ? WHERE id = ?";
+		"sent_request = ?, updated_at = ?, next_at = ? WHERE id = ?";
 	sqlite3_stmt *st = store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, request);
 	sqlite3_bind_int64(st, 2, store_now());
-	sqlite3_bind_int64(st, 3, id);
+	sqlite3_bind_int64(st, 3, lease_until);
+	sqlite3_bind_int64(st, 4, id);
 	return store_step_done(store, st);
+}
+
+int store_push_reclaim(struct store *store, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE pushes SET next_at = ? WHERE state = 'sent'";
+	sqlite3_stmt *st = store_stmt(store, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now);
+	return store_step_done(store, st);
+}
+
+int store_push_next_at(struct store *store, int64_t *t_r)
+{
+	static const char sql[] =
+		"SELECT min(next_at) FROM pushes WHERE state IN ('due', 'sent')";
+	sqlite3_stmt *st = store_stmt(store, sql);
+	if (!st)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	int r = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*t_r = sqlite3_column_int64(st, 0);
+		r = 1;
+	} else if (rc != SQLITE_ROW) {
+		r = store_fail(store, rc);
+	}
+	store_stmt_done(store, st);
+	return r;
 }
 
 int store_push_finish(struct store *store, int64_t id, const char *state,

@@ -112,8 +112,15 @@ int store_push_due(struct store *store, int64_t now, int limit,
 int store_push_lines(struct store *store, int64_t seller_order_id,
 		     void (*fn)(const char *line_id, int qty, void *ctx),
 		     void *ctx);
-/* Records 'sent' and what is being sent (no secret), before sending. */
-int store_push_sent(struct store *store, int64_t id, const char *request);
+/* Records 'sent' and what is being sent (no secret), before sending;
+ * lease_until keeps this process from picking it again meanwhile. */
+int store_push_sent(struct store *store, int64_t id, const char *request,
+		    int64_t lease_until);
+/* Under the dispatch lock: 'sent' rows are orphans of a process that
+ * died; they become pickable now (the adapter re-reads first). */
+int store_push_reclaim(struct store *store, int64_t now);
+/* The earliest next_at of a due or sent push: 1 and *t_r, 0 none. */
+int store_push_next_at(struct store *store, int64_t *t_r);
 /* Final or retry state: state is due (retry at next_at), done, manual or
  * dead. error and remote_ref may be NULL. */
 int store_push_finish(struct store *store, int64_t id, const char *state,
