@@ -224,7 +224,7 @@ int store_order_add(struct store *store, int64_t store_id,
 	"WHEN EXISTS (SELECT 1 FROM order_links l JOIN supplier_orders so "  \
 	"ON so.account_id = l.account_id AND so.supplier = l.supplier AND "  \
 	"so.order_norm = l.norm WHERE l.seller_order_id = o.id AND "         \
-	"so.status IN ('awaiting_tracking', 'shipped')) "                    \
+	"so.status = 'awaiting_tracking') "                    \
 	"THEN 'awaiting_tracking' ELSE 'ordered' END"
 
 int store_order_each(struct store *store, const char *status, int64_t id,
