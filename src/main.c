@@ -20,6 +20,10 @@ static const struct command {
 	{ "carriers", cli_carriers, "check tracking numbers, list carriers" },
 	{ "tracking", cli_tracking, "enter a tracking number by hand" },
 	{ "config", cli_config, "show the settings, check a config file" },
+	{ "stores", cli_stores, "stores on selling channels" },
+	{ "orders", cli_orders, "seller orders and their supplier orders" },
+	{ "outbox", cli_outbox, "pushes to selling channels: list, retry" },
+	{ "dispatch", cli_dispatch, "push shipments to selling channels" },
 };
 
 static void usage(FILE *out)

@@ -106,5 +106,9 @@ int cli_quarantine(int argc, char **argv);
 int cli_parsers(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_tracking(int argc, char **argv);
+int cli_stores(int argc, char **argv);
+int cli_orders(int argc, char **argv);
+int cli_outbox(int argc, char **argv);
+int cli_dispatch(int argc, char **argv);
 
 #endif

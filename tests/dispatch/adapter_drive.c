@@ -20,27 +20,7 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "dispatch/adapter.h"
-#include "dispatch/channel_adapters.h"
 #include "parse/carrier.h"
-
-static const struct channel_adapter *drive_find(const char *channel)
-{
-	static const struct channel_adapter *const all[] = {
-		&woocommerce_adapter,
-		&etsy_adapter,
-		&ebay_adapter,
-		&bigcommerce_adapter,
-		&wix_adapter,
-		&amazon_adapter,
-		&walmart_adapter,
-		&tiktok_adapter,
-	};
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(all[i]->channel, channel) == 0)
-			return all[i];
-	return NULL;
-}
 
 static size_t drive_write(char *p, size_t size, size_t n, void *ud)
 {
@@ -224,7 +204,7 @@ int main(int argc, char **argv)
 			return drive_usage();
 	}
 	req.lines = lines;
-	ad = drive_find(store.channel);
+	ad = adapter_find(store.channel);
 	if (!ad || !store.api_url || !cred_file) {
 		fprintf(stderr, "adapter_drive: unknown channel or missing option\n");
 		return 2;

@@ -125,6 +125,12 @@ sql "$DB" "DROP TRIGGER test_fail"
 mkdir -p "$D/quarantine/new"
 mv "$D/quarantine/$a2/new/"* "$D/quarantine/new/"
 base=$(ls "$D/quarantine/new")
+# (later steps' objects go too, so that step 2 onwards can run again)
+sql "$DB" "DROP TRIGGER IF EXISTS shipments_push; DROP TRIGGER IF EXISTS order_links_push;
+	DROP TABLE IF EXISTS pushes; DROP TABLE IF EXISTS order_links;
+	DROP TABLE IF EXISTS seller_order_lines; DROP TABLE IF EXISTS seller_orders;
+	DROP TABLE IF EXISTS stores; DROP INDEX IF EXISTS supplier_orders_norm;
+	ALTER TABLE supplier_orders DROP COLUMN order_norm;"
 sql "$DB" "DROP TABLE message_decisions; DROP INDEX messages_hash;
 	UPDATE quarantine SET path = '$D/quarantine/new/' || path WHERE account_id = $a2;
 	PRAGMA user_version = 1;"
