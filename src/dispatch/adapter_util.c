@@ -238,3 +238,9 @@ void adapter_request_owned2(struct http_request *req, const char *method,
 	adapter_request_header(req, name2, block + ul + l1 + 2);
 	req->secret_hint = block + ul + 1;
 }
+
+void adapter_request_hand(struct http_request *from, struct http_request *to)
+{
+	*to = *from;
+	memset(from, 0, sizeof(*from));
+}

@@ -98,4 +98,10 @@ void adapter_request_owned2(struct http_request *req, const char *method,
 			    char *url, const char *name1, const char *value1,
 			    const char *name2, const char *value2);
 
+/* Hands the request built in the push state (*from) to the dispatcher
+ * (*to), which frees its url and body with free_request() once answered
+ * (dispatch.c does); *from is emptied. Header values stay borrowed from
+ * the push state. */
+void adapter_request_hand(struct http_request *from, struct http_request *to);
+
 #endif

@@ -161,7 +161,7 @@ static void amz_send(struct push_state *st, enum amz_step step,
 					      "client_secret=%s", rt, id, sec),
 				    "application/x-www-form-urlencoded");
 		st->req.secret_hint = st->client_secret;
-		*next = st->req;
+		adapter_request_hand(&st->req, next);
 		return;
 	}
 	if (step == AMZ_POST) {
@@ -202,7 +202,7 @@ static void amz_send(struct push_state *st, enum amz_step step,
 	}
 	adapter_request_header(&st->req, "x-amz-access-token", st->token);
 	st->req.secret_hint = st->token;
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 static enum push_verdict amz_error(struct push_state *st,

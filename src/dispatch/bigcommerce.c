@@ -178,7 +178,7 @@ static void bc_send(struct push_state *st, enum bc_step step,
 	adapter_request_set(&st->req, method, url, body, NULL);
 	adapter_request_header(&st->req, "X-Auth-Token", st->token);
 	st->req.secret_hint = st->token;
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 static enum push_verdict bc_error(struct push_state *st,

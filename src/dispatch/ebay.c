@@ -147,7 +147,7 @@ static void ebay_send(struct push_state *st, enum ebay_step step,
 				    "application/x-www-form-urlencoded");
 		adapter_request_header(&st->req, "Authorization", st->basic);
 		st->req.secret_hint = st->basic;
-		*next = st->req;
+		adapter_request_hand(&st->req, next);
 		return;
 	}
 	if (step == EBAY_ORDER) {
@@ -182,7 +182,7 @@ static void ebay_send(struct push_state *st, enum ebay_step step,
 	}
 	adapter_request_header(&st->req, "Authorization", st->bearer);
 	st->req.secret_hint = st->bearer + 7;
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 /* Seconds to the next UTC midnight: when the daily quota comes back. */

@@ -159,7 +159,7 @@ static void etsy_send(struct push_state *st, enum etsy_step step,
 		adapter_request_header(&st->req, "Authorization", st->bearer);
 		st->req.secret_hint = st->bearer + 7;
 	}
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 /* Looks for our (and the previous) number among the receipt's

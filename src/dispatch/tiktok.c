@@ -242,7 +242,7 @@ static void tt_send(struct push_state *st, enum tt_step step,
 		tt_signed(st, "POST", path, NULL, json_dumps(b, JSON_COMPACT));
 		json_decref(b);
 	}
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 static bool tt_code_in(long code, const long *list, size_t n)

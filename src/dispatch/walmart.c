@@ -232,7 +232,7 @@ static void wm_send(struct push_state *st, enum wm_step step,
 	adapter_request_header(&st->req, "WM_QOS.CORRELATION_ID",
 			       st->correlation);
 	adapter_request_header(&st->req, "WM_SVC.NAME", "Walmart Marketplace");
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 /* The first error's description in either of Walmart's shapes. */

@@ -187,7 +187,7 @@ static void wix_send(struct push_state *st, enum wix_step step,
 	if (st->site_id)
 		adapter_request_header(&st->req, "wix-site-id", st->site_id);
 	st->req.secret_hint = st->token;
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 static enum push_verdict wix_error(struct push_state *st,

@@ -236,7 +236,7 @@ static void woo_send(struct push_state *st, enum woo_step step,
 			    xstrdup("{\"status\":\"completed\"}"));
 		break;
 	}
-	*next = st->req;
+	adapter_request_hand(&st->req, next);
 }
 
 /* Rule 0.3 for a WordPress error answer; never returns PUSH_CONTINUE. */

@@ -249,6 +249,8 @@ int main(int argc, char **argv)
 	v = ad->step(st, NULL, &next, &out);
 	while (v == PUSH_CONTINUE && steps++ < 64) {
 		drive_send(&next, timeout_ms, &body, &hdr, errbuf, &answer);
+		/* As dispatch.c: the request is freed once answered. */
+		ad->free_request(&next);
 		v = ad->step(st, &answer, &next, &out);
 	}
 	if (v == PUSH_CONTINUE)
