@@ -290,11 +290,13 @@ static void pause_store(struct worker *w, int64_t store_id, int64_t until)
 			(struct pause){ .store_id = store_id, .until = until };
 }
 
-/* Exponential backoff with jitter: 2^attempts s (capped at one hour),
- * times a random factor in [0.5, 1.5). */
+/* Exponential backoff with jitter: 2^(attempts-1) s (capped at one
+ * hour), times a random factor in [0.5, 1.5). */
 static int64_t backoff_s(int attempts)
 {
-	int64_t base = attempts >= 12 ? 3600 : (int64_t)1 << attempts;
+	int64_t base = attempts >= 13 ? 3600
+		       : attempts < 1 ? 1
+				      : (int64_t)1 << (attempts - 1);
 	if (base > 3600)
 		base = 3600;
 	double f = 0.5 + (double)random() / ((double)RAND_MAX + 1.0);
@@ -353,10 +355,11 @@ static void conclude(struct worker *w, struct job *j, enum push_verdict v,
 			break;
 		}
 		w->stats->retry++;
+		/* The channel's own wait (Retry-After, a throttle's cost
+		 * budget) replaces the backoff and pauses the whole store. */
 		int64_t wait = backoff_s(j->attempts);
 		if (out->retry_after_s > 0) {
-			if (out->retry_after_s > wait)
-				wait = out->retry_after_s;
+			wait = out->retry_after_s;
 			pause_store(w, j->cs.id, now + out->retry_after_s);
 		}
 		finish(w, j, "due", now + wait, out->reason, out->remote_ref);
