@@ -446,7 +446,7 @@ static void load_push(const struct store_push *p, void *vctx)
 static void start_job(struct worker *w, int64_t push_id)
 {
 	struct one_ctx one = { .id = push_id, .store = w->store };
-	if (store_push_each(w->store, NULL, load_push, &one) < 0 || !one.j)
+	if (store_push_one(w->store, push_id, load_push, &one) < 0 || !one.j)
 		return;
 	struct job *j = one.j;
 	int64_t seller_order = j->ch.id;

@@ -321,6 +321,18 @@ int store_push_each(struct store *store, const char *state,
 	return push_rows(store, st, fn, ctx);
 }
 
+int store_push_one(struct store *store, int64_t id,
+		   void (*fn)(const struct store_push *p, void *ctx),
+		   void *ctx)
+{
+	static const char sql[] = "SELECT " PUSH_COLUMNS "WHERE p.id = ?1";
+	sqlite3_stmt *st = store_stmt(store, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	return push_rows(store, st, fn, ctx);
+}
+
 int store_push_due(struct store *store, int64_t now, int limit,
 		   void (*fn)(const struct store_push *p, void *ctx),
 		   void *ctx)

@@ -103,6 +103,10 @@ struct store_push {
 int store_push_each(struct store *store, const char *state,
 		    void (*fn)(const struct store_push *p, void *ctx),
 		    void *ctx);
+/* The push with this id (fn not called when there is none). */
+int store_push_one(struct store *store, int64_t id,
+		   void (*fn)(const struct store_push *p, void *ctx),
+		   void *ctx);
 /* Pushes that may be sent now (due, or sent ones orphaned by a crash:
  * the caller holds the dispatch lock), at most limit, oldest first. */
 int store_push_due(struct store *store, int64_t now, int limit,
