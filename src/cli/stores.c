@@ -98,7 +98,8 @@ static int account_id(struct store *store, const char *name, int64_t *id_r)
 		fprintf(stderr, "trackmail: no account %s\n", name);
 	else if (r < 0)
 		fprintf(stderr, "trackmail: %s\n", store_error(store));
-	*id_r = a.id;
+	else
+		*id_r = a.id;
 	return r;
 }
 
