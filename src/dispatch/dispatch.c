@@ -163,6 +163,25 @@ static void xfer_free(struct xfer *x)
 	memset(x, 0, sizeof(*x));
 }
 
+int dispatch_http(const struct channel_store *cs, const struct http_request *rq,
+		  long timeout_ms, long *status_r, char **body_r)
+{
+	struct xfer x;
+	*body_r = NULL;
+	*status_r = 0;
+	if (xfer_start(&x, cs, rq, timeout_ms) < 0) {
+		xfer_free(&x);
+		return -EINVAL;
+	}
+	CURLcode rc = curl_easy_perform(x.easy);
+	struct http_answer a;
+	xfer_answer(&x, rc, &a);
+	*status_r = a.status;
+	*body_r = xstrndup(a.body, a.body_len);
+	xfer_free(&x);
+	return rc == CURLE_OK ? 0 : -EIO;
+}
+
 int dispatch_check(const struct store_channel *c, char *msg, size_t size)
 {
 	const struct channel_adapter *ad = adapter_find(c->channel);
