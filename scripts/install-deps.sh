@@ -18,6 +18,8 @@ packages=(
 	# base tools the scripts use: timeout/mkfifo/base64/stat/truncate,
 	# awk, sed, grep, find
 	procps strace mount bsdutils coreutils mawk sed grep findutils
+	# dispatch tests: curl talks to the fake channels' control endpoints
+	curl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -98,7 +98,8 @@ static int account_id(struct store *store, const char *name, int64_t *id_r)
 		fprintf(stderr, "trackmail: no account %s\n", name);
 	else if (r < 0)
 		fprintf(stderr, "trackmail: %s\n", store_error(store));
-	*id_r = a.id;
+	else
+		*id_r = a.id;
 	return r;
 }
 
@@ -331,6 +332,7 @@ static const char orders_usage[] =
 	"       trackmail orders import FILE.csv|FILE.json\n"
 	"       trackmail orders list [--json] [--status S]\n"
 	"       trackmail orders show ID [--json]\n"
+	"       trackmail orders sync STORE\n"
 	"\n"
 	"A seller order on a store, linked to the supplier order that fills\n"
 	"it (matched by supplier and normalized number: case, dashes, spaces\n"
@@ -339,7 +341,9 @@ static const char orders_usage[] =
 	"become due for dispatch. Import columns (CSV header, or JSON keys):\n"
 	"store, channel_order, supplier, supplier_order, lines (\"ID:QTY\n"
 	"ID:QTY\", optional). Statuses: ordered, awaiting_tracking, shipped,\n"
-	"supplier_cancelled, supplier_refunded.\n";
+	"supplier_cancelled, supplier_refunded. sync reads the open orders\n"
+	"of a Shopify store and their supplier order number from the note\n"
+	"attribute or metafield of the store's `sync` setting.\n";
 
 static int parse_line(const char *s, struct store_line *out, char **id_r)
 {
@@ -569,6 +573,73 @@ static void print_order(const struct store_order_row *o, void *vjson)
 
 static void print_push(const struct store_push *p, void *vjson);
 
+struct sync_ctx {
+	struct store *store;
+	int64_t store_id;
+	long added, seen;
+	int failed;
+};
+
+static void sync_one(const char *channel_order, const char *supplier,
+		     const char *supplier_order, void *vctx)
+{
+	struct sync_ctx *sc = vctx;
+	int64_t oid;
+	sc->seen++;
+	if (sc->failed)
+		return;
+	int r = store_order_add(sc->store, sc->store_id, channel_order,
+				supplier, supplier_order, NULL, 0, &oid);
+	if (r < 0)
+		sc->failed = r;
+	else
+		sc->added += r;
+}
+
+/* `orders sync STORE`: seller orders from the channel (Shopify: a note
+ * attribute or metafield named by the store's `sync` setting). */
+static int orders_sync(struct cli_common *common, const char *name)
+{
+	struct store *store = NULL;
+	if (cli_open_store(common, &store) < 0)
+		return EXIT_CANNOT_START;
+	struct store_channel c;
+	if (store_channel_get(store, name, true, &c) < 0) {
+		fprintf(stderr, "trackmail: no store %s\n", name);
+		store_close(&store);
+		return EXIT_SOME_FAILED;
+	}
+	int rc = EXIT_DONE;
+	if (strcmp(c.channel, "shopify") != 0) {
+		fprintf(stderr, "trackmail: orders sync: only shopify stores "
+			"so far (%s is %s)\n", name, c.channel);
+		rc = EXIT_SOME_FAILED;
+	} else {
+		struct channel_store cs;
+		dispatch_channel_store(&c, &cs);
+		struct sync_ctx sc = { .store = store, .store_id = c.id };
+		char msg[400] = "";
+		int r = store_begin(store);
+		if (r == 0)
+			r = shopify_sync(&cs, sync_one, &sc, msg, sizeof(msg));
+		if (r >= 0 && sc.failed == 0)
+			r = store_commit(store);
+		else
+			store_rollback(store);
+		if (r < 0 || sc.failed) {
+			fprintf(stderr, "trackmail: %s\n",
+				msg[0] ? msg : store_error(store));
+			rc = EXIT_SOME_FAILED;
+		} else {
+			printf("%s: %ld orders with a supplier order number, "
+			       "%ld new links\n", name, sc.seen, sc.added);
+		}
+	}
+	store_channel_clear(&c);
+	store_close(&store);
+	return rc;
+}
+
 struct show_ctx {
 	int64_t seller_order;
 	bool json;
@@ -662,7 +733,12 @@ int cli_orders(int argc, char **argv)
 	bool import = strcmp(args[0], "import") == 0 && n == 2;
 	bool list = strcmp(args[0], "list") == 0 && n == 1;
 	bool show = strcmp(args[0], "show") == 0 && n == 2;
+	bool sync = strcmp(args[0], "sync") == 0 && n == 2;
 	long id = 0;
+	if (sync) {
+		rc = orders_sync(&common, args[1]);
+		goto out;
+	}
 	if ((!add && !import && !list && !show) ||
 	    (add && (!sname || !corder || !supplier || !sorder)) ||
 	    (show && util_parse_long(args[1], 1, INT64_MAX, &id) < 0)) {

@@ -2,6 +2,7 @@
 #include "dispatch/dispatch.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -162,6 +163,25 @@ static void xfer_free(struct xfer *x)
 	memset(x, 0, sizeof(*x));
 }
 
+int dispatch_http(const struct channel_store *cs, const struct http_request *rq,
+		  long timeout_ms, long *status_r, char **body_r)
+{
+	struct xfer x;
+	*body_r = NULL;
+	*status_r = 0;
+	if (xfer_start(&x, cs, rq, timeout_ms) < 0) {
+		xfer_free(&x);
+		return -EINVAL;
+	}
+	CURLcode rc = curl_easy_perform(x.easy);
+	struct http_answer a;
+	xfer_answer(&x, rc, &a);
+	*status_r = a.status;
+	*body_r = xstrndup(a.body, a.body_len);
+	xfer_free(&x);
+	return rc == CURLE_OK ? 0 : -EIO;
+}
+
 int dispatch_check(const struct store_channel *c, char *msg, size_t size)
 {
 	const struct channel_adapter *ad = adapter_find(c->channel);
@@ -226,6 +246,10 @@ struct job {
 	struct push_line *lines;
 	char **line_ids;
 	size_t n_lines;
+	char *supplier;
+	/* tracking conversion in flight: its provider URL and request */
+	char *conv_url;
+	struct http_request conv_rq;
 	struct job *next;
 };
 
@@ -261,6 +285,10 @@ static void job_free(struct job *j)
 	free(j->url);
 	free(j->previous);
 	free(j->remote_ref);
+	free(j->supplier);
+	free(j->conv_url);
+	free(j->conv_rq.url);
+	free(j->conv_rq.body);
 	for (size_t i = 0; i < j->n_lines; i++)
 		free(j->line_ids[i]);
 	free(j->line_ids);
@@ -290,11 +318,13 @@ static void pause_store(struct worker *w, int64_t store_id, int64_t until)
 			(struct pause){ .store_id = store_id, .until = until };
 }
 
-/* Exponential backoff with jitter: 2^attempts s (capped at one hour),
- * times a random factor in [0.5, 1.5). */
+/* Exponential backoff with jitter: 2^(attempts-1) s (capped at one
+ * hour), times a random factor in [0.5, 1.5). */
 static int64_t backoff_s(int attempts)
 {
-	int64_t base = attempts >= 12 ? 3600 : (int64_t)1 << attempts;
+	int64_t base = attempts >= 13 ? 3600
+		       : attempts < 1 ? 1
+				      : (int64_t)1 << (attempts - 1);
 	if (base > 3600)
 		base = 3600;
 	double f = 0.5 + (double)random() / ((double)RAND_MAX + 1.0);
@@ -353,10 +383,11 @@ static void conclude(struct worker *w, struct job *j, enum push_verdict v,
 			break;
 		}
 		w->stats->retry++;
+		/* The channel's own wait (Retry-After, a throttle's cost
+		 * budget) replaces the backoff and pauses the whole store. */
 		int64_t wait = backoff_s(j->attempts);
 		if (out->retry_after_s > 0) {
-			if (out->retry_after_s > wait)
-				wait = out->retry_after_s;
+			wait = out->retry_after_s;
 			pause_store(w, j->cs.id, now + out->retry_after_s);
 		}
 		finish(w, j, "due", now + wait, out->reason, out->remote_ref);
@@ -435,15 +466,161 @@ static void load_push(const struct store_push *p, void *vctx)
 	j->previous = p->previous_tracking ? xstrdup(p->previous_tracking)
 					   : NULL;
 	j->remote_ref = p->remote_ref ? xstrdup(p->remote_ref) : NULL;
+	j->supplier = xstrdup(p->supplier ? p->supplier : "");
 	/* the seller order id travels in ch.id until the store is loaded */
 	j->ch.id = p->seller_order_id;
 	ctx->j = j;
 }
 
+static void begin_push(struct worker *w, struct job *j);
+
+/* Tracking conversion (docs/dispatch.md "Tracking conversion"): the
+ * store setting `conversion` {"url": ..., "suppliers": [...],
+ * "carriers": [...], "country": "US"} asks the provider for another
+ * number of the same parcel. Returns true when j waits for the provider
+ * (it is on the job list); false to push now (with a recorded
+ * conversion applied). */
+static bool start_conversion(struct worker *w, struct job *j)
+{
+	json_t *settings = json_loads(j->ch.settings ? j->ch.settings : "{}",
+				      0, NULL);
+	json_t *conv = json_object_get(settings, "conversion");
+	const char *url = json_string_value(json_object_get(conv, "url"));
+	bool wanted = url != NULL;
+	json_t *sup = json_object_get(conv, "suppliers");
+	json_t *car = json_object_get(conv, "carriers");
+	size_t i;
+	json_t *v;
+	if (wanted && json_is_array(sup)) {
+		bool any = false;
+		json_array_foreach(sup, i, v)
+			any |= json_is_string(v) &&
+			       strcmp(json_string_value(v), j->supplier) == 0;
+		wanted = any;
+	}
+	if (wanted && json_is_array(car)) {
+		bool any = false;
+		json_array_foreach(car, i, v)
+			any |= json_is_string(v) &&
+			       strcmp(json_string_value(v), j->carrier) == 0;
+		wanted = any;
+	}
+	if (!wanted) {
+		json_decref(settings);
+		return false;
+	}
+	struct store_conversion rec;
+	int have = store_conversion_get(w->store, j->push_id, &rec);
+	if (have != 0) {
+		/* decided before: the same number on every attempt */
+		if (have > 0 && rec.number[0]) {
+			free(j->tracking);
+			free(j->carrier);
+			j->tracking = xstrdup(rec.number);
+			j->carrier = xstrdup(rec.carrier);
+		}
+		json_decref(settings);
+		return false;
+	}
+	j->conv_url = xstrdup(url);
+	j->conv_rq = (struct http_request){
+		.method = "POST",
+		.url = xstrdup(url),
+		.headers = { { "Content-Type", "application/json" } },
+		.n_headers = 1,
+	};
+	json_t *body = json_pack("{s:s, s:s, s:s, s:O*}", "carrier",
+				 j->carrier, "number", j->tracking, "supplier",
+				 j->supplier, "destination_country",
+				 json_object_get(conv, "country"));
+	j->conv_rq.body = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	json_decref(settings);
+	if (xfer_start(&j->x, &j->cs, &j->conv_rq, w->o->timeout_ms) < 0) {
+		xfer_free(&j->x);
+		return false; /* a refused URL: push the original */
+	}
+	curl_easy_setopt(j->x.easy, CURLOPT_PRIVATE, j);
+	curl_multi_add_handle(w->multi, j->x.easy);
+	j->next = w->jobs;
+	w->jobs = j;
+	w->active++;
+	return true;
+}
+
+/* The provider answered (or not): record it, then push. A failed
+ * conversion never blocks the original number. */
+static void conversion_done(struct worker *w, struct job *j, CURLcode rc)
+{
+	struct http_answer a;
+	xfer_answer(&j->x, rc, &a);
+	curl_multi_remove_handle(w->multi, j->x.easy);
+	json_t *root = a.status == 200 ? json_loadb(a.body, a.body_len, 0, NULL)
+				       : NULL;
+	const char *number = json_string_value(json_object_get(root, "number"));
+	const char *carrier = json_string_value(json_object_get(root,
+								"carrier"));
+	char reason[200] = "";
+	if (!number || !carrier || !*number || !*carrier) {
+		const char *why = json_string_value(json_object_get(root,
+								    "reason"));
+		if (why)
+			snprintf(reason, sizeof(reason), "%s", why);
+		else if (a.status == 0)
+			snprintf(reason, sizeof(reason), "no answer (%s)",
+				 a.error ? a.error : "timeout");
+		else
+			snprintf(reason, sizeof(reason), "HTTP %ld",
+				 a.status);
+		number = carrier = NULL;
+	}
+	double cost = json_number_value(json_object_get(root, "cost"));
+	const char *cur = json_string_value(json_object_get(root, "currency"));
+	int r = store_begin(w->store);
+	if (r == 0)
+		r = store_conversion_add(w->store, j->push_id, j->conv_url,
+					 j->carrier, j->tracking, carrier,
+					 number, cost, cur,
+					 reason[0] ? reason : NULL);
+	if (r == 0)
+		r = store_commit(w->store);
+	else
+		store_rollback(w->store);
+	if (r < 0) {
+		fprintf(stderr, "trackmail: dispatch: %s\n",
+			store_error(w->store));
+		w->failed = 1;
+	}
+	fprintf(stderr, "push %lld: conversion %s%s%s%s\n",
+		(long long)j->push_id, number ? "to " : "failed: ",
+		number ? number : reason, number ? " " : "",
+		number ? carrier : "");
+	if (number) {
+		free(j->tracking);
+		free(j->carrier);
+		j->tracking = xstrdup(number);
+		j->carrier = xstrdup(carrier);
+	}
+	json_decref(root);
+	xfer_free(&j->x);
+	free(j->conv_url);
+	j->conv_url = NULL;
+	for (struct job **pp = &w->jobs; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			w->active--;
+			break;
+		}
+	if (w->failed)
+		job_free(j);
+	else
+		begin_push(w, j);
+}
+
 static void start_job(struct worker *w, int64_t push_id)
 {
 	struct one_ctx one = { .id = push_id, .store = w->store };
-	if (store_push_each(w->store, NULL, load_push, &one) < 0 || !one.j)
+	if (store_push_one(w->store, push_id, load_push, &one) < 0 || !one.j)
 		return;
 	struct job *j = one.j;
 	int64_t seller_order = j->ch.id;
@@ -470,6 +647,15 @@ static void start_job(struct worker *w, int64_t push_id)
 	store_push_lines(w->store, seller_order, add_line, j);
 	for (size_t i = 0; i < j->n_lines; i++)
 		j->lines[i].line_id = j->line_ids[i];
+	if (start_conversion(w, j))
+		return;
+	begin_push(w, j);
+}
+
+/* The adapter's first request for j (not yet on the job list). */
+static void begin_push(struct worker *w, struct job *j)
+{
+	struct push_outcome out = { .verdict = PUSH_DEAD };
 	const struct carrier *c = carrier_find(j->carrier);
 	char url[512] = "";
 	if (c)
@@ -543,6 +729,10 @@ static void unlink_job(struct worker *w, struct job *j)
 
 static void on_done(struct worker *w, struct job *j, CURLcode rc)
 {
+	if (j->conv_url) {
+		conversion_done(w, j, rc);
+		return;
+	}
 	struct http_answer a;
 	xfer_answer(&j->x, rc, &a);
 	curl_multi_remove_handle(w->multi, j->x.easy);

@@ -40,6 +40,20 @@ int dispatch_run(struct store *store, const char *data_dir,
  * secret in it). */
 int dispatch_check(const struct store_channel *c, char *msg, size_t size);
 
+/* One request, blocking (CLI commands such as `orders sync`): 0 and the
+ * status and body (malloc'ed), or <0 (refused URL, no answer). */
+int dispatch_http(const struct channel_store *cs, const struct http_request *rq,
+		  long timeout_ms, long *status_r, char **body_r);
+
+/* `orders sync` for Shopify (shopify_sync.c): reads the open orders and
+ * the supplier order number from the note attribute or metafield the
+ * store's `sync` setting names; calls fn for each. Returns the number of
+ * orders read, or <0 with msg set. */
+int shopify_sync(const struct channel_store *cs,
+		 void (*fn)(const char *channel_order, const char *supplier,
+			    const char *supplier_order, void *ctx),
+		 void *ctx, char *msg, size_t size);
+
 /* true for https:// URLs, and http:// to a loopback address only. */
 bool dispatch_url_allowed(const char *url);
 

@@ -321,6 +321,18 @@ int store_push_each(struct store *store, const char *state,
 	return push_rows(store, st, fn, ctx);
 }
 
+int store_push_one(struct store *store, int64_t id,
+		   void (*fn)(const struct store_push *p, void *ctx),
+		   void *ctx)
+{
+	static const char sql[] = "SELECT " PUSH_COLUMNS "WHERE p.id = ?1";
+	sqlite3_stmt *st = store_stmt(store, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	return push_rows(store, st, fn, ctx);
+}
+
 int store_push_due(struct store *store, int64_t now, int limit,
 		   void (*fn)(const struct store_push *p, void *ctx),
 		   void *ctx)
@@ -434,4 +446,54 @@ int store_push_retry(struct store *store, int64_t id)
 	sqlite3_bind_int64(st, 2, id);
 	int r = store_step_done(store, st);
 	return r < 0 ? r : sqlite3_changes(store->db);
+}
+
+int store_conversion_get(struct store *store, int64_t push_id,
+			 struct store_conversion *out)
+{
+	static const char sql[] =
+		"SELECT coalesce(carrier, ''), coalesce(number, '') FROM "
+		"conversions WHERE push_id = ?";
+	sqlite3_stmt *st = store_stmt(store, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, push_id);
+	int rc = sqlite3_step(st);
+	int r = 0;
+	if (rc == SQLITE_ROW) {
+		snprintf(out->carrier, sizeof(out->carrier), "%s", col(st, 0));
+		snprintf(out->number, sizeof(out->number), "%s", col(st, 1));
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(store, rc);
+	}
+	store_stmt_done(store, st);
+	return r;
+}
+
+int store_conversion_add(struct store *store, int64_t push_id,
+			 const char *provider, const char *orig_carrier,
+			 const char *orig_number, const char *carrier,
+			 const char *number, double cost,
+			 const char *currency, const char *reason)
+{
+	static const char sql[] =
+		"INSERT INTO conversions(push_id, provider, original_carrier, "
+		"original_number, carrier, number, cost, currency, reason, "
+		"created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT (push_id) DO NOTHING";
+	sqlite3_stmt *st = store_stmt(store, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, push_id);
+	store_bind_text(st, 2, provider);
+	store_bind_text(st, 3, orig_carrier);
+	store_bind_text(st, 4, orig_number);
+	store_bind_text(st, 5, carrier);
+	store_bind_text(st, 6, number);
+	sqlite3_bind_double(st, 7, cost);
+	store_bind_text(st, 8, currency);
+	store_bind_text(st, 9, reason);
+	sqlite3_bind_int64(st, 10, store_now());
+	return store_step_done(store, st);
 }

@@ -103,6 +103,10 @@ struct store_push {
 int store_push_each(struct store *store, const char *state,
 		    void (*fn)(const struct store_push *p, void *ctx),
 		    void *ctx);
+/* The push with this id (fn not called when there is none). */
+int store_push_one(struct store *store, int64_t id,
+		   void (*fn)(const struct store_push *p, void *ctx),
+		   void *ctx);
 /* Pushes that may be sent now (due, or sent ones orphaned by a crash:
  * the caller holds the dispatch lock), at most limit, oldest first. */
 int store_push_due(struct store *store, int64_t now, int limit,
@@ -128,5 +132,21 @@ int store_push_finish(struct store *store, int64_t id, const char *state,
 		      const char *remote_ref);
 /* manual/dead -> due. id 0: all. Returns the number of rows. */
 int store_push_retry(struct store *store, int64_t id);
+
+/* Tracking conversion (docs/dispatch.md): one row per push, success
+ * (carrier and number set) or failure (reason set). The original stays
+ * on the shipment. */
+struct store_conversion {
+	char carrier[64];  /* "" when the conversion failed */
+	char number[128];
+};
+/* 1 and *out when the push has a recorded conversion, 0 when none. */
+int store_conversion_get(struct store *store, int64_t push_id,
+			 struct store_conversion *out);
+int store_conversion_add(struct store *store, int64_t push_id,
+			 const char *provider, const char *orig_carrier,
+			 const char *orig_number, const char *carrier,
+			 const char *number, double cost,
+			 const char *currency, const char *reason);
 
 #endif

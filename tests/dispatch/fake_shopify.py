@@ -56,7 +56,9 @@ def add_order(spec):
                                "total": l["qty"], "remaining": l["qty"]}
                               for l in fo["lines"]]})
     orders[gid] = {"id": gid, "cancelled": spec.get("cancelled", False),
-                   "fos": fos, "fulfillments": []}
+                   "fos": fos, "fulfillments": [],
+                   "attributes": spec.get("attributes", {}),
+                   "metafields": spec.get("metafields", {})}
 
 
 def simple_order(n):
@@ -88,6 +90,25 @@ def order_view(o):
                 "lineItem": {"id": l["line"], "sku": None}}
                 for l in fo["lines"]]}} for fo in o["fos"]]},
     }
+
+
+def orders_page(v):
+    """orders(first: 50, after: cursor, query: unfulfilled): open orders
+    by id, with customAttributes and the metafield (ns, key) asked for."""
+    open_ = [o for o in sorted(orders.values(),
+                               key=lambda o: int(o["id"].rsplit("/", 1)[1]))
+             if not o["cancelled"] and any(
+                 l["remaining"] > 0 for fo in o["fos"] for l in fo["lines"])]
+    start = int(v.get("cursor") or 0)
+    page = open_[start:start + 50]
+    mk = "%s.%s" % (v.get("ns"), v.get("key"))
+    return {"pageInfo": {"hasNextPage": start + 50 < len(open_),
+                         "endCursor": str(start + 50)},
+            "nodes": [{"id": o["id"], "customAttributes": [
+                {"key": k, "value": val} for k, val in
+                o["attributes"].items()],
+                "metafield": {"value": o["metafields"][mk]}
+                if mk in o["metafields"] else None} for o in page]}
 
 
 def user_error(field, message):
@@ -304,6 +325,9 @@ class Handler(BaseHTTPRequestHandler):
                 data = tracking_update(variables)
                 out = {"data": {"fulfillmentTrackingInfoUpdate": data}}
                 write = not data["userErrors"]
+            elif re.search(r"\borders\s*\(", query):
+                counters["reads"] += 1
+                out = {"data": {"orders": orders_page(variables)}}
             elif re.search(r"\border\s*\(\s*id:", query):
                 counters["reads"] += 1
                 o = orders.get(variables.get("id"))
@@ -330,6 +354,13 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client killed mid-request (the crash test) is expected
+
+
 def main():
     global TOKEN
     ap = argparse.ArgumentParser()
@@ -340,8 +371,7 @@ def main():
     TOKEN = a.token
     for n in range(1, a.orders + 1):
         simple_order(n)
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", 0), Handler)
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     import os

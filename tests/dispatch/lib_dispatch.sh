@@ -48,3 +48,25 @@ db.commit()
 PY
 }
 ups() { python3 "$SRC/tests/tools/tracking_gen.py" ups "$1" 1 | tail -1; }
+# bulk FIRST LAST: supplier orders SO-n (supplier acme) each shipped with
+# 1ZBULK<n> (written directly: setup; the push triggers run as for any
+# shipment), and FILE $WORK/orders.csv for `orders import` linking seller
+# order n of store "shop" to SO-n.
+bulk() {
+	python3 - "$D/trackmail.db" "$1" "$2" "$WORK/orders.csv" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+a, b = int(sys.argv[2]), int(sys.argv[3])
+acc = db.execute("SELECT id FROM accounts WHERE name='default'").fetchone()[0]
+cur = db.execute("INSERT INTO messages(account_id, message_id, content_hash, source, received_at) VALUES (?, 'bulk', 'bulk', 'bulk', 0)", (acc,))
+msg = cur.lastrowid
+for i in range(a, b + 1):
+    so = db.execute("INSERT INTO supplier_orders(account_id, supplier, order_number, status, created_at, updated_at) VALUES (?, 'acme', ?, 'shipped', 0, 0)", (acc, "SO-%d" % i)).lastrowid
+    db.execute("INSERT INTO shipments(account_id, supplier_order_id, supplier, tracking_number, carrier, message_row, created_at) VALUES (?, ?, 'acme', ?, 'ups', ?, 0)", (acc, so, "1ZBULK%08d" % i, msg))
+db.commit()
+with open(sys.argv[4], "w") as f:
+    f.write("store,channel_order,supplier,supplier_order,lines\n")
+    for i in range(a, b + 1):
+        f.write('shop,%d,acme,"so %d",%d:1\n' % (i, i, i * 10 + 1))
+PY
+}

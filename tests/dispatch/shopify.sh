@@ -13,7 +13,8 @@ start_fake 60
 add_store shop
 check "the store was added" test "$(sql "$DB" "SELECT channel FROM stores WHERE name='shop'")" = shopify
 supplier_orders 1 20
-dispatch() { "$TRACKMAIL" dispatch --once --timeout "${TMO:-5}" --data-dir "$D" >> "$WORK/out" 2>> "$WORK/err"; }
+dispatch() { local t0=$SECONDS; _dispatch; local rc=$?; echo "# dispatch took $((SECONDS - t0))s" >&2; return $rc; }
+_dispatch() { "$TRACKMAIL" dispatch --once --timeout "${TMO:-5}" --data-dir "$D" >> "$WORK/out" 2>> "$WORK/err"; }
 pushstate() { sql "$DB" "SELECT p.state FROM pushes p JOIN shipments s ON s.id = p.shipment_id WHERE s.tracking_number = '$1'"; }
 order() { # order N NUMBER [LINE]: supplier order SO-N shipped with NUMBER, seller order N
 	"$TRACKMAIL" tracking set --supplier acme --data-dir "$D" "SO-$1" "$2" ups > /dev/null

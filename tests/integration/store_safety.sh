@@ -127,7 +127,7 @@ mv "$D/quarantine/$a2/new/"* "$D/quarantine/new/"
 base=$(ls "$D/quarantine/new")
 # (later steps' objects go too, so that step 2 onwards can run again)
 sql "$DB" "DROP TRIGGER IF EXISTS shipments_push; DROP TRIGGER IF EXISTS order_links_push;
-	DROP TABLE IF EXISTS pushes; DROP TABLE IF EXISTS order_links;
+	DROP TABLE IF EXISTS conversions; DROP TABLE IF EXISTS pushes; DROP TABLE IF EXISTS order_links;
 	DROP TABLE IF EXISTS seller_order_lines; DROP TABLE IF EXISTS seller_orders;
 	DROP TABLE IF EXISTS stores; DROP INDEX IF EXISTS supplier_orders_norm;
 	ALTER TABLE supplier_orders DROP COLUMN order_norm;"
