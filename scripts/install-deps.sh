@@ -26,6 +26,8 @@ packages=(
 	# (DKIM), opendkim-tools (signs test mail), Dovecot (serves the
 	# quarantine folders and the poller's test mailbox)
 	libcrypt-dev libopendkim-dev opendkim-tools dovecot-imapd
+	# dispatch tests: curl talks to the fake channels' control endpoints
+	curl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -26,6 +26,10 @@ static const struct command {
 	{ "status", cli_status, "spool depth, workers, last decision" },
 	{ "backup", cli_backup, "copy the database while the service runs" },
 	{ "imap-poll", cli_imap_poll, "read the configured IMAP mailboxes" },
+	{ "stores", cli_stores, "stores on selling channels" },
+	{ "orders", cli_orders, "seller orders and their supplier orders" },
+	{ "outbox", cli_outbox, "pushes to selling channels: list, retry" },
+	{ "dispatch", cli_dispatch, "push shipments to selling channels" },
 };
 
 static void usage(FILE *out)

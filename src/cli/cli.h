@@ -113,5 +113,9 @@ int cli_messages(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_imap_poll(int argc, char **argv);
+int cli_stores(int argc, char **argv);
+int cli_orders(int argc, char **argv);
+int cli_outbox(int argc, char **argv);
+int cli_dispatch(int argc, char **argv);
 
 #endif
