@@ -79,7 +79,7 @@ if [ "$(id -u)" -ne 0 ]; then
 else
 	M="$WORK/small"
 	mkdir "$M"
-	if mount -t tmpfs -o size=1m tmpfs "$M" 2> "$WORK/mount.err"; then
+	if mount -t tmpfs -o size=4m tmpfs "$M" 2> "$WORK/mount.err"; then
 		trap 'umount "$M" 2>/dev/null; rm -rf "$WORK"' EXIT
 		D="$M/data"
 		"$TRACKMAIL" ingest --data-dir "$D" "$F/walmart/ordered_outlook.eml" > /dev/null
