@@ -991,6 +991,10 @@ static void decide_numbers(struct run *run, const struct parser *p,
 {
 	struct parse_result *r = run->r;
 	const char **links = link_urls(run->msg);
+	/* Each link parsed once for all the numbers (NULL when out of
+	 * memory: carrier_decide() then parses them itself). */
+	struct carrier_link_index *link_ix =
+		carrier_link_index_build(links, run->msg->n_links);
 	const char *const *usual;
 	size_t n_usual;
 	usual_for_mail(run->msg, p, &usual, &n_usual);
@@ -1006,6 +1010,7 @@ static void decide_numbers(struct run *run, const struct parser *p,
 			.parser_names_carrier = f->fixed,
 			.links = links,
 			.n_links = run->msg->n_links,
+			.index = link_ix,
 			.usual = usual,
 			.n_usual = n_usual,
 		};
@@ -1072,6 +1077,7 @@ static void decide_numbers(struct run *run, const struct parser *p,
 	}
 	for (size_t i = 0; i < fl->n; i++)
 		free(fl->v[i].order);
+	carrier_link_index_free(link_ix);
 	free(links);
 }
 
