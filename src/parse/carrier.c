@@ -12,7 +12,9 @@
 #include "parse/carrier_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct carrier {
@@ -740,56 +742,173 @@ static const char aggregator_hosts[] =
 	"trackingmore.net 17track.com t.17track.net global.cainiao.com "
 	"parcelsapp.net ordertracker.com";
 
-static bool host_matches(const char *host, size_t hlen, const char *list,
-			 size_t *match_len)
-{
-	const char *p = list;
+/* Carrier and aggregator hosts in one table built once (the first lookup
+ * builds it, under pthread_once): every host name of every carrier and of
+ * the aggregators, sorted, each with the first carrier that lists it and
+ * whether it is an aggregator. A link's host is looked up by its
+ * registrable suffixes ("a.b.ups.com", "b.ups.com", "ups.com", "com"), each
+ * by binary search: the longest suffix found names the carrier, as the
+ * linear scan of every carrier's host list did before. */
+#define HOST_NAME_MAX_LEN 63
 
-	while (p && *p) {
+struct host_entry {
+	const char *name; /* into the host lists, not terminated */
+	size_t len;
+	int carrier;      /* index into carriers[], or -1 */
+	bool aggregator;
+};
+
+static struct host_entry *host_table;
+static size_t n_host_table;
+static pthread_once_t host_table_once = PTHREAD_ONCE_INIT;
+
+static int host_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int host_entry_cmp(const void *pa, const void *pb)
+{
+	const struct host_entry *a = pa, *b = pb;
+	int c = host_cmp(a->name, a->len, b->name, b->len);
+
+	if (c)
+		return c;
+	/* Same name: the aggregator mark first, then carriers in table
+	 * order, so that the merge below keeps the first carrier. */
+	if (a->carrier != b->carrier)
+		return a->carrier < b->carrier ? -1 : 1;
+	return 0;
+}
+
+/* Calls add(name, len, carrier) for every name of a space-separated list. */
+static size_t host_list_add(const char *list, int carrier,
+			    struct host_entry *out)
+{
+	size_t n = 0;
+
+	for (const char *p = list; p && *p;) {
 		const char *sp = strchr(p, ' ');
 		size_t l = sp ? (size_t)(sp - p) : strlen(p);
 
-		if (l && hlen >= l) {
-			const char *tail = host + hlen - l;
-			bool eq = true;
-
-			for (size_t k = 0; k < l && eq; k++)
-				eq = lower((unsigned char)tail[k]) ==
-				     (unsigned char)p[k];
-			if (eq && (hlen == l || tail[-1] == '.')) {
-				*match_len = l;
-				return true;
+		if (l && l <= HOST_NAME_MAX_LEN) {
+			if (out) {
+				out[n].name = p;
+				out[n].len = l;
+				out[n].carrier = carrier;
+				out[n].aggregator = carrier < 0;
 			}
+			n++;
 		}
 		p = sp ? sp + 1 : NULL;
 	}
-	return false;
+	return n;
 }
 
-const struct carrier *carrier_from_host(const char *host, size_t len)
+static void host_table_build(void)
 {
-	const struct carrier *best = NULL;
-	size_t best_len = 0;
+	size_t n = host_list_add(aggregator_hosts, -1, NULL), k = 0;
+	struct host_entry *t;
 
-	if (!host || carrier_host_is_aggregator(host, len))
-		return NULL; /* tracks any carrier's number: no evidence */
-	for (size_t i = 0; i < C_COUNT; i++) {
-		size_t l;
-
-		if (host_matches(host, len, carriers[i].hosts, &l) &&
-		    l > best_len) {
-			best = &carriers[i];
-			best_len = l;
+	for (size_t i = 0; i < C_COUNT; i++)
+		n += host_list_add(carriers[i].hosts, (int)i, NULL);
+	t = calloc(n ? n : 1, sizeof(*t));
+	if (!t)
+		abort(); /* at start, a few kilobytes */
+	k += host_list_add(aggregator_hosts, -1, t);
+	for (size_t i = 0; i < C_COUNT; i++)
+		k += host_list_add(carriers[i].hosts, (int)i, t + k);
+	qsort(t, k, sizeof(*t), host_entry_cmp);
+	/* One entry per name: aggregator mark and first carrier merged. */
+	n = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (n && host_cmp(t[n - 1].name, t[n - 1].len, t[i].name,
+				  t[i].len) == 0) {
+			if (t[i].carrier >= 0 && t[n - 1].carrier < 0)
+				t[n - 1].carrier = t[i].carrier;
+			t[n - 1].aggregator |= t[i].aggregator;
+			continue;
 		}
+		t[n++] = t[i];
+	}
+	host_table = t;
+	n_host_table = n;
+}
+
+static const struct host_entry *host_find(const char *name, size_t len)
+{
+	size_t lo = 0, hi = n_host_table;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = host_cmp(host_table[mid].name, host_table[mid].len,
+				 name, len);
+
+		if (c == 0)
+			return &host_table[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The carrier of host's longest listed suffix (NULL when none), and
+ * whether any suffix is an aggregator. */
+static const struct carrier *host_lookup(const char *host, size_t hlen,
+					 bool *aggregator)
+{
+	char low[HOST_NAME_MAX_LEN];
+	const struct carrier *best = NULL;
+	size_t from;
+
+	*aggregator = false;
+	pthread_once(&host_table_once, host_table_build);
+	/* Only the last HOST_NAME_MAX_LEN bytes can match a listed name. */
+	from = hlen > HOST_NAME_MAX_LEN ? hlen - HOST_NAME_MAX_LEN : 0;
+	for (size_t k = from; k < hlen; k++)
+		low[k - from] = (char)lower((unsigned char)host[k]);
+	for (size_t p = from; p < hlen; p++) {
+		const struct host_entry *e;
+
+		if (p > 0 && host[p - 1] != '.')
+			continue;
+		e = host_find(low + (p - from), hlen - p);
+		if (!e)
+			continue;
+		if (e->aggregator)
+			*aggregator = true;
+		if (!best && e->carrier >= 0)
+			best = &carriers[e->carrier];
 	}
 	return best;
 }
 
+const struct carrier *carrier_from_host(const char *host, size_t len)
+{
+	const struct carrier *c;
+	bool aggregator;
+
+	if (!host)
+		return NULL;
+	c = host_lookup(host, len, &aggregator);
+	/* An aggregator tracks any carrier's number: no evidence. */
+	return aggregator ? NULL : c;
+}
+
 bool carrier_host_is_aggregator(const char *host, size_t len)
 {
-	size_t l;
+	bool aggregator;
 
-	return host && host_matches(host, len, aggregator_hosts, &l);
+	if (!host)
+		return false;
+	host_lookup(host, len, &aggregator);
+	return aggregator;
 }
 
 /* ---- decision --------------------------------------------------------- */
@@ -853,6 +972,30 @@ static void link_evidence(const struct carrier_evidence *ev,
 	*with_number = NULL;
 	*host_only = NULL;
 	*host_conflict = false;
+	if (ev && ev->index) {
+		const struct carrier_link_index *ix = ev->index;
+
+		for (size_t i = 0; i < ix->n; i++) {
+			const struct carrier_link_entry *e = &ix->v[i];
+			const struct carrier *hc = e->carrier;
+
+			if (e->has_number &&
+			    strcmp(e->number.normalized, normalized) == 0) {
+				if (hc && !*with_number)
+					*with_number = hc;
+				continue;
+			}
+			if (!hc)
+				continue;
+			if (*host_only && *host_only != hc)
+				*host_conflict = true;
+			else
+				*host_only = hc;
+		}
+		if (*host_conflict)
+			*host_only = NULL;
+		return;
+	}
 	for (size_t i = 0; ev && ev->links && i < ev->n_links; i++) {
 		const char *url = ev->links[i];
 		struct carrier_check lc;

@@ -74,6 +74,8 @@ struct carrier_check {
 /* Normalizes and classifies one number by format and check digit only. */
 void carrier_check(const char *input, size_t len, struct carrier_check *out);
 
+struct carrier_link_index;
+
 /* Evidence about one number found in a mail, for carrier_decide(). */
 struct carrier_evidence {
 	/* The carrier as the mail names it near the number, or NULL. */
@@ -85,6 +87,9 @@ struct carrier_evidence {
 	/* Tracking-link URLs in the mail (decoded_message links). */
 	const char *const *links;
 	size_t n_links;
+	/* Added: the same links parsed once (carrier_link_index_build()), or
+	 * NULL: carrier_decide() then parses each link for every number. */
+	const struct carrier_link_index *index;
 	/* The supplier's usual carrier ids for the mail's country, best
 	 * first, or none: they break ties and corroborate a number whose
 	 * formats carry no check digit. */
@@ -121,6 +126,24 @@ int carrier_from_url(const char *url, struct carrier_check *out);
  * the carrier a supplier redirect names in a carrier=/courier= parameter;
  * NULL when neither. */
 const struct carrier *carrier_link_carrier(const char *url);
+
+/* Added: every link of one message parsed once (host, path, query), so
+ * that each candidate number is looked up in the index instead of
+ * re-parsing every link. Entry i belongs to links[i]. */
+struct carrier_link_entry {
+	const struct carrier *carrier; /* carrier_link_carrier(links[i]) */
+	bool has_number;               /* carrier_from_url(links[i]) == 1 */
+	struct carrier_check number;   /* its result when has_number */
+};
+struct carrier_link_index {
+	struct carrier_link_entry *v;
+	size_t n;
+};
+/* Builds the index of links[0..n) (NULL entries stay empty); free it with
+ * carrier_link_index_free(). Returns NULL only when out of memory. */
+struct carrier_link_index *carrier_link_index_build(const char *const *links,
+						    size_t n);
+void carrier_link_index_free(struct carrier_link_index *ix);
 
 /* Fallback detection for mail no supplier parser takes: labelled numbers
  * ("Tracking number", "Sendungsnummer", "运单号" …) and carrier links, only

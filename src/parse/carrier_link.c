@@ -13,6 +13,7 @@
 #include "parse/carrier.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CARRIER_URL_MAX 4096
@@ -382,4 +383,59 @@ const struct carrier *carrier_link_carrier(const char *url)
 		return named;
 	from_url(url, len, 0, &c, &named);
 	return named;
+}
+
+struct carrier_link_index *carrier_link_index_build(const char *const *links,
+						    size_t n)
+{
+	struct carrier_link_index *ix = calloc(1, sizeof(*ix));
+
+	if (!ix)
+		return NULL;
+	if (n) {
+		ix->v = calloc(n, sizeof(*ix->v));
+		if (!ix->v) {
+			free(ix);
+			return NULL;
+		}
+	}
+	ix->n = n;
+	for (size_t i = 0; links && i < n; i++) {
+		struct carrier_link_entry *e = &ix->v[i];
+		const char *url = links[i];
+		const struct carrier *named = NULL;
+		struct carrier_check c;
+		struct url_parts u;
+		size_t len;
+		int found;
+
+		if (!url)
+			continue;
+		/* One pass over the link gives both answers: the number
+		 * (carrier_from_url()) and the carrier it points to
+		 * (carrier_link_carrier()). */
+		len = strnlen(url, CARRIER_URL_MAX);
+		if (!split_url(url, len, &u))
+			continue;
+		memset(&c, 0, sizeof(c));
+		found = from_url(url, len, 0, &c, &named);
+		e->carrier = carrier_from_host(u.host, u.host_len);
+		if (!e->carrier)
+			e->carrier = named;
+		if (found == 1) {
+			e->has_number = true;
+			e->number = c;
+			if (named)
+				prefer(&e->number, named);
+		}
+	}
+	return ix;
+}
+
+void carrier_link_index_free(struct carrier_link_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->v);
+	free(ix);
 }

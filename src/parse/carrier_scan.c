@@ -179,6 +179,7 @@ struct scan {
 	size_t len;
 	const char *const *links;
 	size_t n_links;
+	const struct carrier_link_index *index; /* the links parsed once */
 	struct carrier_found found[SCAN_FOUND_MAX];
 	size_t n_found;
 };
@@ -312,6 +313,7 @@ static int decide_here(const struct scan *s, const char *num, size_t n,
 	memset(&ev, 0, sizeof(ev));
 	ev.links = s->links;
 	ev.n_links = s->n_links;
+	ev.index = s->index;
 	ev.named = named;
 	ev.named_len = named ? named_len : 0;
 	return carrier_decide(num, n, &ev, d);
@@ -490,17 +492,23 @@ static void unlabelled(struct scan *s, size_t a, size_t b)
 		keep(s, &d, a, "check-digit");
 }
 
-static void from_link(struct scan *s, const char *url, size_t offset)
+/* A link's number: lc is its carrier_from_url() result when the link
+ * index has it already, else NULL. */
+static void from_link(struct scan *s, const char *url,
+		      const struct carrier_check *known, size_t offset)
 {
 	struct carrier_check lc;
 	struct carrier_decision d;
 	struct carrier_evidence ev;
 
-	if (carrier_from_url(url, &lc) != 1)
+	if (known)
+		lc = *known;
+	else if (carrier_from_url(url, &lc) != 1)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.links = s->links;
 	ev.n_links = s->n_links;
+	ev.index = s->index;
 	if (carrier_decide(lc.normalized, strlen(lc.normalized), &ev, &d) < 0)
 		return;
 	/* The link's own carrier decides an ambiguous number. */
@@ -532,7 +540,7 @@ static size_t url_in_text(struct scan *s, size_t i)
 	}
 	memcpy(url, s->text + i, j - i);
 	url[j - i] = 0;
-	from_link(s, url, i);
+	from_link(s, url, NULL, i);
 	return j;
 }
 
@@ -577,6 +585,7 @@ size_t carrier_scan(const char *text, size_t len, const char *const *links,
 {
 	struct scan *s;
 	struct scan local;
+	struct carrier_link_index *ix;
 	bool first[256];
 	size_t n;
 
@@ -594,9 +603,18 @@ size_t carrier_scan(const char *text, size_t len, const char *const *links,
 		if (c >= 'a' && c <= 'z')
 			first[c - 'a' + 'A'] = true;
 	}
-	for (size_t k = 0; k < s->n_links; k++)
-		if (links[k])
-			from_link(s, links[k], SIZE_MAX);
+	/* Every link parsed once; when out of memory each decision parses
+	 * them again, with the same result. */
+	ix = s->n_links ? carrier_link_index_build(links, s->n_links) : NULL;
+	s->index = ix;
+	for (size_t k = 0; k < s->n_links; k++) {
+		if (!links[k])
+			continue;
+		if (!ix)
+			from_link(s, links[k], NULL, SIZE_MAX);
+		else if (ix->v[k].has_number)
+			from_link(s, links[k], &ix->v[k].number, SIZE_MAX);
+	}
 
 	for (size_t i = 0; i < s->len;) {
 		unsigned char c = (unsigned char)s->text[i];
@@ -644,6 +662,7 @@ size_t carrier_scan(const char *text, size_t len, const char *const *links,
 		}
 		s->found[b] = f;
 	}
+	carrier_link_index_free(ix);
 	n = s->n_found < max ? s->n_found : max;
 	if (out && n)
 		memcpy(out, s->found, n * sizeof(*out));

@@ -139,6 +139,9 @@ struct run {
 	bool explain;
 	char *sender; /* "Name <addr>" of the original sender */
 	bool regex_failed;
+	/* The message's links parsed once (run_link_index()). */
+	struct carrier_link_index *link_ix;
+	bool link_ix_built;
 };
 
 static void explain(struct run *run, const char *fmt, ...)
@@ -855,10 +858,13 @@ static void collect_carrier_lines(struct run *run, const struct parser *p,
 	}
 }
 
+static const struct carrier_link_index *run_link_index(struct run *run);
+
 static void extract_links(struct run *run, const struct parser *p,
 			  const char *order, struct found_list *fl)
 {
 	const struct decoded_message *msg = run->msg;
+	const struct carrier_link_index *ix = run_link_index(run);
 	for (size_t l = 0; l < msg->n_links; l++) {
 		const char *url = msg->links[l].url;
 		size_t ulen = strlen(url);
@@ -870,7 +876,15 @@ static void extract_links(struct run *run, const struct parser *p,
 		}
 		/* Carrier tracking links carry the number themselves. */
 		struct carrier_check chk;
-		if (carrier_from_url(url, &chk) == 1 && chk.valid) {
+		int has;
+		if (ix) {
+			has = ix->v[l].has_number;
+			if (has)
+				chk = ix->v[l].number;
+		} else {
+			has = carrier_from_url(url, &chk) == 1;
+		}
+		if (has && chk.valid) {
 			explain(run, "  carrier link gives tracking %s",
 				chk.normalized);
 			add_found(fl, chk.normalized, strlen(chk.normalized),
@@ -934,6 +948,20 @@ static const char **link_urls(const struct decoded_message *msg)
 	return links;
 }
 
+/* The links of the message parsed once for the whole run (built on first
+ * use; NULL when out of memory: the callers then parse them themselves). */
+static const struct carrier_link_index *run_link_index(struct run *run)
+{
+	if (!run->link_ix_built) {
+		const char **links = link_urls(run->msg);
+		run->link_ix = carrier_link_index_build(links,
+							run->msg->n_links);
+		free(links);
+		run->link_ix_built = true;
+	}
+	return run->link_ix;
+}
+
 /* The country a mail was sent for: its sender domain's country code
  * (amazon.ca: CA, amazon.co.uk: GB), else the supplier's only country;
  * NULL when neither says. */
@@ -991,6 +1019,9 @@ static void decide_numbers(struct run *run, const struct parser *p,
 {
 	struct parse_result *r = run->r;
 	const char **links = link_urls(run->msg);
+	/* Each link parsed once for all the numbers (NULL when out of
+	 * memory: carrier_decide() then parses them itself). */
+	const struct carrier_link_index *link_ix = run_link_index(run);
 	const char *const *usual;
 	size_t n_usual;
 	usual_for_mail(run->msg, p, &usual, &n_usual);
@@ -1006,6 +1037,7 @@ static void decide_numbers(struct run *run, const struct parser *p,
 			.parser_names_carrier = f->fixed,
 			.links = links,
 			.n_links = run->msg->n_links,
+			.index = link_ix,
 			.usual = usual,
 			.n_usual = n_usual,
 		};
@@ -1401,5 +1433,6 @@ void parser_run(const struct parser_set *set, struct parser_matcher *m,
 		quarantine(r, "regex-limit",
 			   xstrdup("a parser rule stopped at its match limit; "
 				   "the result may be incomplete"));
+	carrier_link_index_free(run.link_ix);
 	free(run.sender);
 }

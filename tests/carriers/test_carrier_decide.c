@@ -314,6 +314,92 @@ static void corroboration(void **state)
 				NULL, 0, &d), -1); /* 1LS + 15: too long */
 }
 
+/* Added: the host table and the per-message link index give exactly what
+ * re-parsing every link for every number gives. */
+static void link_index_matches_reparse(void **state)
+{
+	static const char *const links[] = {
+		"https://wwwapps.ups.com/WebTracking/track?trackNums="
+		"1Z999AA10123456784",
+		"https://WWW.USPS.COM/go/TrackConfirmAction?tLabels="
+		"9400111206206406260787",
+		"https://www.fedex.com/fedextrack/?trknbr=986578788855",
+		"https://t.17track.net/en#nums=LB123456785CN",
+		"https://global.cainiao.com/detail.htm?mailNoList=LB123456785CN",
+		"https://www.royalmail.com/track-your-item#/tracking-results/"
+		"RB123456785GB",
+		"https://click.supplier.example/ls/click?upn="
+		"https%3A%2F%2Fwww.dhl.de%2Ftrack%3Fpiececode%3D3318810025",
+		"https://www.walmart.com/tracking?tracking_number="
+		"TBA304958172615&carrier=Amazon",
+		"https://evil-ups.com/track?tracknum=1Z999AA10123456784",
+		"https://ups.com.evil.example/",
+		"mailto:help@ups.com",
+		NULL,
+		"https://shop.example/orders/112-1234567-1234567",
+	};
+	static const char *const numbers[] = {
+		"1Z999AA10123456784", "9400111206206406260787",
+		"986578788855", "LB123456785CN", "RB123456785GB",
+		"3318810025", "TBA304958172615", "JD0002254405060992",
+		"123456789012",
+	};
+	static const char *const names[] = { NULL, "UPS", "Royal Mail" };
+	size_t nl = sizeof(links) / sizeof(links[0]);
+	struct carrier_link_index *ix = carrier_link_index_build(links, nl);
+
+	(void)state;
+	assert_non_null(ix);
+	assert_int_equal(ix->n, nl);
+	for (size_t i = 0; i < nl; i++) {
+		struct carrier_check c;
+		int r = carrier_from_url(links[i], &c);
+
+		assert_ptr_equal(ix->v[i].carrier,
+				 carrier_link_carrier(links[i]));
+		assert_int_equal(ix->v[i].has_number, r == 1);
+		if (r == 1) {
+			assert_string_equal(ix->v[i].number.normalized,
+					    c.normalized);
+			assert_ptr_equal(ix->v[i].number.carrier, c.carrier);
+		}
+	}
+	for (size_t k = 0; k < sizeof(numbers) / sizeof(numbers[0]); k++) {
+		for (size_t m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
+			struct carrier_evidence ev = {
+				.named = names[m],
+				.named_len = names[m] ? strlen(names[m]) : 0,
+				.links = links,
+				.n_links = nl,
+			};
+			struct carrier_decision a, b;
+			int ra, rb;
+
+			ra = carrier_decide(numbers[k], strlen(numbers[k]),
+					    &ev, &a);
+			ev.index = ix;
+			rb = carrier_decide(numbers[k], strlen(numbers[k]),
+					    &ev, &b);
+			if (ra != rb || a.carrier != b.carrier ||
+			    (a.reason != b.reason) ||
+			    (a.evidence != b.evidence))
+				fail_msg("%s (%s): index and re-parse differ",
+					 numbers[k],
+					 names[m] ? names[m] : "no name");
+		}
+	}
+	carrier_link_index_free(ix);
+	/* Hosts: subdomains and case match, look-alikes do not, an
+	 * aggregator suffix names no carrier. */
+	assert_string_equal(carrier_id(carrier_from_host("A.B.UPS.COM", 11)),
+			    "ups");
+	assert_null(carrier_from_host("notups.com", 10));
+	assert_null(carrier_from_host("ups.com.evil.example", 20));
+	assert_null(carrier_from_host("", 0));
+	assert_true(carrier_host_is_aggregator("x.T.17TRACK.NET", 15));
+	assert_false(carrier_host_is_aggregator("17track.net.example", 19));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +407,7 @@ int main(void)
 		cmocka_unit_test(decisions),
 		cmocka_unit_test(numbers_in_links),
 		cmocka_unit_test(corroboration),
+		cmocka_unit_test(link_index_matches_reparse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
