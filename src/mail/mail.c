@@ -21,6 +21,7 @@
 #include "mail/forward.h"
 #include "mail/header.h"
 #include "mail/html.h"
+#include "mail/html_xml.h"
 #include "mail/prescan.h"
 #include "mail/text.h"
 
@@ -387,8 +388,13 @@ static int decode_text(struct walker *w, struct mailmime *m,
 	if (mm)
 		mmap_string_unref((char *)data);
 	if (html) {
-		r = html_to_text(buf_cstr(&utf8), utf8.len, &conv, w->msg,
-				 &w->reason);
+		/* Test hook (docs/testing.md): the libxml2 converter, for
+		 * tests/mail/html_compare.sh. */
+		r = getenv("TRACKMAIL_TEST_HTML_XML")
+			    ? html_xml_to_text(buf_cstr(&utf8), utf8.len, &conv,
+					       w->msg, &w->reason)
+			    : html_to_text(buf_cstr(&utf8), utf8.len, &conv,
+					   w->msg, &w->reason);
 		if (r == -ELOOP) {
 			buf_free(&utf8);
 			buf_free(&conv);
