@@ -36,11 +36,14 @@ enum elem_kind {
 	EK_INLINE, EK_SKIP, EK_HIDDEN, EK_BLOCK, EK_PARA, EK_BR, EK_CELL
 };
 
+struct tag_info;
+
 /* What the current element's last child was (libxml2's areBlanks()). */
 enum last_child { LC_NONE, LC_TEXT, LC_ELEM, LC_ELEM_PCDATA };
 
 struct open_elem {
 	char name[NAME_SIZE];
+	const struct tag_info *info;
 	unsigned char kind;
 	unsigned char last;
 	bool hide;   /* counted in conv.hidden */
@@ -67,160 +70,262 @@ struct conv {
 	struct open_elem stack[LIMIT_HTML_DEPTH]; /* last: not cleared */
 };
 
-/* Sorted by name (bsearch). */
-static const struct element {
+/* Every element the converter treats specially, sorted by name (bsearch);
+ * any other is inline. `closes`: the open elements a start tag of this
+ * name closes when they are on top of the stack (libxml2 2.9's
+ * htmlStartClose; any element without TF_HEAD also ends <head>); `prio`:
+ * libxml2's htmlGetEndPriority (an end tag does not close an element of
+ * higher priority on its way to its own start tag). */
+enum {
+	TF_VOID = 1,   /* no content, never pushed */
+	TF_PCDATA = 2, /* blank children kept (libxml2's allowPCData) */
+	TF_HEAD = 4,   /* may stay inside <head> */
+	TF_RAW = 8,    /* RAWTEXT content: script, style, title */
+};
+
+static const struct tag_info {
 	const char *name;
 	enum elem_kind kind;
-} elements[] = {
-	{ "address", EK_BLOCK }, { "article", EK_BLOCK },
-	{ "aside", EK_BLOCK }, { "blockquote", EK_PARA },
-	{ "body", EK_BLOCK }, { "br", EK_BR }, { "caption", EK_BLOCK },
-	{ "center", EK_BLOCK }, { "dd", EK_BLOCK }, { "div", EK_BLOCK },
-	{ "dl", EK_BLOCK }, { "dt", EK_BLOCK }, { "fieldset", EK_BLOCK },
-	{ "figcaption", EK_BLOCK }, { "figure", EK_BLOCK },
-	{ "footer", EK_BLOCK }, { "form", EK_BLOCK }, { "h1", EK_PARA },
-	{ "h2", EK_PARA }, { "h3", EK_PARA }, { "h4", EK_PARA },
-	{ "h5", EK_PARA }, { "h6", EK_PARA }, { "head", EK_HIDDEN },
-	{ "header", EK_BLOCK }, { "hr", EK_PARA }, { "html", EK_BLOCK },
-	{ "iframe", EK_SKIP }, { "li", EK_BLOCK }, { "main", EK_BLOCK },
-	{ "nav", EK_BLOCK }, { "object", EK_SKIP }, { "ol", EK_BLOCK },
-	{ "p", EK_PARA }, { "pre", EK_BLOCK }, { "script", EK_SKIP },
-	{ "section", EK_BLOCK }, { "select", EK_SKIP }, { "style", EK_SKIP },
-	{ "svg", EK_SKIP }, { "table", EK_PARA }, { "tbody", EK_BLOCK },
-	{ "td", EK_CELL }, { "template", EK_SKIP }, { "tfoot", EK_BLOCK },
-	{ "th", EK_CELL }, { "thead", EK_BLOCK }, { "title", EK_SKIP },
-	{ "tr", EK_BLOCK }, { "ul", EK_BLOCK },
+	unsigned flags;
+	int prio;
+	const char *closes; /* " a b c " or NULL */
+} tags[] = {
+	{ "a", EK_INLINE, TF_PCDATA, 100,
+	  " a head " },
+	{ "abbr", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "acronym", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "address", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "applet", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "area", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "article", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "aside", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "b", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "base", EK_INLINE, TF_VOID | TF_HEAD, 100,
+	  NULL },
+	{ "basefont", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "bdo", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "big", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "blockquote", EK_PARA, TF_PCDATA, 100,
+	  " p head " },
+	{ "body", EK_BLOCK, TF_PCDATA, 200,
+	  NULL },
+	{ "br", EK_BR, TF_VOID, 100,
+	  NULL },
+	{ "button", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "caption", EK_BLOCK, TF_PCDATA, 100,
+	  " p " },
+	{ "center", EK_BLOCK, TF_PCDATA, 100,
+	  " font b i p head " },
+	{ "cite", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "code", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "col", EK_INLINE, TF_VOID, 100,
+	  " caption col p " },
+	{ "colgroup", EK_INLINE, 0, 100,
+	  " caption colgroup col p " },
+	{ "dd", EK_BLOCK, TF_PCDATA, 100,
+	  " p menu dir address pre listing xmp head dt " },
+	{ "del", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "dfn", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "dir", EK_INLINE, 0, 100,
+	  " p head " },
+	{ "div", EK_BLOCK, TF_PCDATA, 150,
+	  " p head " },
+	{ "dl", EK_BLOCK, 0, 100,
+	  " p dt menu dir address pre listing xmp head " },
+	{ "dt", EK_BLOCK, TF_PCDATA, 100,
+	  " p menu dir address pre listing xmp head dd " },
+	{ "em", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "embed", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "fieldset", EK_BLOCK, 0, 100,
+	  " legend p head h1 h2 h3 h4 h5 h6 pre listing xmp a " },
+	{ "figcaption", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "figure", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "font", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "footer", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "form", EK_BLOCK, TF_PCDATA, 100,
+	  " form p hr h1 h2 h3 h4 h5 h6 dl ul ol menu dir address pre listing xmp head " },
+	{ "h1", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h2", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h3", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h4", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h5", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h6", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "head", EK_HIDDEN, 0, 200,
+	  NULL },
+	{ "header", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "hr", EK_PARA, TF_VOID, 100,
+	  " p head " },
+	{ "html", EK_BLOCK, 0, 220,
+	  NULL },
+	{ "i", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "iframe", EK_SKIP, TF_PCDATA, 100,
+	  NULL },
+	{ "img", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "input", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "ins", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "isindex", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "kbd", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "keygen", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "label", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "legend", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "li", EK_BLOCK, TF_PCDATA, 100,
+	  " p h1 h2 h3 h4 h5 h6 dl address pre listing xmp head li " },
+	{ "link", EK_INLINE, TF_VOID | TF_HEAD, 100,
+	  NULL },
+	{ "listing", EK_INLINE, 0, 100,
+	  " p head " },
+	{ "main", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "map", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "menu", EK_INLINE, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "meta", EK_INLINE, TF_VOID | TF_HEAD, 100,
+	  NULL },
+	{ "nav", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "noscript", EK_INLINE, TF_HEAD, 100,
+	  NULL },
+	{ "object", EK_SKIP, TF_PCDATA, 100,
+	  NULL },
+	{ "ol", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "optgroup", EK_INLINE, 0, 100,
+	  " option " },
+	{ "option", EK_INLINE, 0, 100,
+	  " option " },
+	{ "p", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 tt i b u s strike big small " },
+	{ "param", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "pre", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "q", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "s", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "samp", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "script", EK_SKIP, TF_HEAD | TF_RAW, 100,
+	  NULL },
+	{ "section", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "select", EK_SKIP, 0, 100,
+	  NULL },
+	{ "small", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "source", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "span", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "strike", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "strong", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "style", EK_SKIP, TF_HEAD | TF_RAW, 100,
+	  NULL },
+	{ "svg", EK_SKIP, 0, 100,
+	  NULL },
+	{ "table", EK_PARA, 0, 190,
+	  " p head h1 h2 h3 h4 h5 h6 pre listing xmp a " },
+	{ "tbody", EK_BLOCK, 0, 180,
+	  " th td tr caption col colgroup thead tfoot tbody p " },
+	{ "td", EK_CELL, TF_PCDATA, 160,
+	  " th td p " },
+	{ "template", EK_SKIP, 0, 100,
+	  NULL },
+	{ "tfoot", EK_BLOCK, 0, 180,
+	  " th td tr caption col colgroup thead tbody p " },
+	{ "th", EK_CELL, TF_PCDATA, 160,
+	  " th td p span font a b i u " },
+	{ "thead", EK_BLOCK, 0, 180,
+	  " caption col colgroup " },
+	{ "title", EK_SKIP, TF_HEAD | TF_RAW, 100,
+	  NULL },
+	{ "tr", EK_BLOCK, 0, 170,
+	  " th td tr caption col colgroup p " },
+	{ "track", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "tt", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "u", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "ul", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ol menu dir address pre listing xmp " },
+	{ "var", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "wbr", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "xmp", EK_INLINE, 0, 100,
+	  " p " },
 };
 
-static int element_cmp(const void *key, const void *e)
+static const struct tag_info inline_tag = { "", EK_INLINE, 0, 100, NULL };
+
+static int tag_cmp(const void *key, const void *t)
 {
-	return strcmp(key, ((const struct element *)e)->name);
+	return strcmp(key, ((const struct tag_info *)t)->name);
 }
 
-static enum elem_kind elem_kind(const char *name)
+static const struct tag_info *tag_info(const char *name)
 {
-	const struct element *e =
-		bsearch(name, elements, sizeof(elements) / sizeof(*elements),
-			sizeof(*elements), element_cmp);
-	return e ? e->kind : EK_INLINE;
+	const struct tag_info *t = bsearch(name, tags,
+					   sizeof(tags) / sizeof(*tags),
+					   sizeof(*tags), tag_cmp);
+	return t ? t : &inline_tag;
 }
 
-static bool in_list(const char *name, const char *const *list)
+/* Does a start tag `t` close the open element `open`? */
+static bool start_closes(const struct tag_info *t,
+			 const struct open_elem *open)
 {
-	for (; *list; list++)
-		if (strcmp(name, *list) == 0)
-			return true;
-	return false;
-}
-
-static const char *const void_elements[] = {
-	"area", "base", "basefont", "br", "col", "embed", "hr", "img",
-	"input", "isindex", "keygen", "link", "meta", "param", "source",
-	"track", "wbr", NULL
-};
-
-/* libxml2 2.9 allowPCData: elements whose blank children are kept. */
-static const char *const pcdata_elements[] = {
-	"a", "abbr", "acronym", "address", "applet", "b", "bdo", "big",
-	"blockquote", "body", "button", "caption", "center", "cite", "code",
-	"dd", "del", "dfn", "div", "dt", "em", "font", "form", "h1", "h2",
-	"h3", "h4", "h5", "h6", "i", "iframe", "ins", "kbd", "label",
-	"legend", "li", "map", "menu", "object", "ol", "p", "pre", "q", "s",
-	"samp", "small", "span", "strike", "strong", "td", "th", "tt", "u",
-	"ul", "var", NULL
-};
-
-/* libxml2 2.9's htmlStartClose table: a start tag closes the open element
- * on top of the stack while that element is in its list ("head" apart:
- * any element that cannot be in <head> ends it, see start_closes()). */
-#define FONTSTYLE " tt i b u s strike big small "
-#define HEADINGS " h1 h2 h3 h4 h5 h6 "
-static const struct {
-	const char *tag;
-	const char *closes; /* " a b c " */
-} start_close[] = {
-	{ "address", " p head ul " },
-	{ "blockquote", " p head " },
-	{ "caption", " p " },
-	{ "center", " font b i p head " },
-	{ "col", " caption col p " },
-	{ "colgroup", " caption colgroup col p " },
-	{ "dd", " p menu dir address pre listing xmp head dt " },
-	{ "dir", " p head " },
-	{ "div", " p head " },
-	{ "dl", " p dt menu dir address pre listing xmp head " },
-	{ "dt", " p menu dir address pre listing xmp head dd " },
-	{ "fieldset", " legend p head" HEADINGS "pre listing xmp a " },
-	{ "form", " form p hr" HEADINGS "dl ul ol menu dir address pre "
-		  "listing xmp head " },
-	{ "h1", " p head" HEADINGS }, { "h2", " p head" HEADINGS },
-	{ "h3", " p head" HEADINGS }, { "h4", " p head" HEADINGS },
-	{ "h5", " p head" HEADINGS }, { "h6", " p head" HEADINGS },
-	{ "hr", " p head " },
-	{ "li", " p" HEADINGS "dl address pre listing xmp head li " },
-	{ "listing", " p head " },
-	{ "menu", " p head ul " },
-	{ "ol", " p head ul " },
-	{ "option", " option " },
-	{ "optgroup", " option " },
-	{ "p", " p head" HEADINGS FONTSTYLE },
-	{ "pre", " p head ul " },
-	{ "table", " p head" HEADINGS "pre listing xmp a " },
-	{ "tbody", " th td tr caption col colgroup thead tfoot tbody p " },
-	{ "td", " th td p " },
-	{ "tfoot", " th td tr caption col colgroup thead tbody p " },
-	{ "th", " th td p span font a b i u " },
-	{ "thead", " caption col colgroup " },
-	{ "tr", " th td tr caption col colgroup p " },
-	{ "ul", " p head ol menu dir address pre listing xmp " },
-	{ "xmp", " p " },
-	{ "a", " a head " },
-};
-
-/* Elements that may stay inside <head>; any other start tag ends it. */
-static const char *const head_elements[] = {
-	"base", "link", "meta", "noscript", "script", "style", "title", NULL
-};
-
-static const char *const raw_elements[] = {
-	"script", "style", "title", NULL
-};
-
-/* libxml2's htmlGetEndPriority(): an end tag does not close an element of
- * higher priority on its way to its own start tag. */
-static int end_priority(const char *name)
-{
-	static const struct {
-		const char *name;
-		int prio;
-	} p[] = {
-		{ "div", 150 }, { "td", 160 }, { "th", 160 }, { "tr", 170 },
-		{ "thead", 180 }, { "tbody", 180 }, { "tfoot", 180 },
-		{ "table", 190 }, { "head", 200 }, { "body", 200 },
-		{ "html", 220 },
-	};
-	for (size_t i = 0; i < sizeof(p) / sizeof(*p); i++)
-		if (strcmp(name, p[i].name) == 0)
-			return p[i].prio;
-	return 100;
-}
-
-/* Does starting `tag` close the open element `open`? */
-static bool start_closes(const char *tag, const char *open)
-{
-	if (strcmp(open, "head") == 0)
-		return !in_list(tag, head_elements);
-	for (size_t i = 0; i < sizeof(start_close) / sizeof(*start_close);
-	     i++) {
-		if (strcmp(tag, start_close[i].tag) != 0)
-			continue;
-		const char *l = start_close[i].closes;
-		size_t n = strlen(open);
-		for (const char *p = strstr(l, open); p; p = strstr(p + 1, open))
-			if (p[-1] == ' ' && p[n] == ' ')
-				return true;
+	if (strcmp(open->name, "head") == 0)
+		return !(t->flags & TF_HEAD);
+	if (t->closes == NULL)
 		return false;
-	}
+	size_t n = strlen(open->name);
+	for (const char *p = strstr(t->closes, open->name); p;
+	     p = strstr(p + 1, open->name))
+		if (p[-1] == ' ' && p[n] == ' ')
+			return true;
 	return false;
 }
 
@@ -477,18 +582,17 @@ static void attr_value(struct conv *c, const char *s, size_t n)
 static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 		     bool self_closing)
 {
-	enum elem_kind k = elem_kind(name);
+	const struct tag_info *t = tag_info(name);
+	enum elem_kind k = t->kind;
 
-	while (c->depth > c->base &&
-	       start_closes(name, c->stack[c->depth - 1].name))
+	while (c->depth > c->base && start_closes(t, &c->stack[c->depth - 1]))
 		pop(c);
-	bool is_void = in_list(name, void_elements);
+	bool is_void = t->flags & TF_VOID;
 	if (strcmp(name, "area") == 0 && a->has_href) {
 		attr_value(c, a->href, a->href_len);
 		text_link_add(c->msg, buf_cstr(&c->tmp), c->tmp.len, "", 0);
 	}
-	*last_slot(c) = in_list(name, pcdata_elements) ? LC_ELEM_PCDATA
-						       : LC_ELEM;
+	*last_slot(c) = (t->flags & TF_PCDATA) ? LC_ELEM_PCDATA : LC_ELEM;
 	switch (k) {
 	case EK_BR:
 		if (!c->hidden) {
@@ -523,7 +627,8 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->kind = (unsigned char)k;
-	e->pcdata = in_list(name, pcdata_elements);
+	e->info = t;
+	e->pcdata = t->flags & TF_PCDATA;
 	/* Not hidden by display:none, hidden or aria-hidden: real mail
 	 * (Royal Mail) shows such blocks through media queries, with the
 	 * tracking number in them (docs/mail.md). */
@@ -552,7 +657,7 @@ static void end_tag(struct conv *c, const char *name)
 {
 	if (strcmp(name, "html") == 0 || strcmp(name, "body") == 0)
 		return;
-	int prio = end_priority(name);
+	int prio = tag_info(name)->prio;
 	size_t i = c->depth;
 	while (i > c->base) {
 		i--;
@@ -561,7 +666,7 @@ static void end_tag(struct conv *c, const char *name)
 				pop(c);
 			return;
 		}
-		if (end_priority(c->stack[i].name) > prio)
+		if (c->stack[i].info->prio > prio)
 			return;
 	}
 }
@@ -733,7 +838,8 @@ static int run(struct conv *c, const char *s, size_t n, bool nested)
 			bool self_closing;
 			read_attrs(s, n, &j, &a, &self_closing);
 			i = j;
-			if (in_list(name, raw_elements) && !self_closing) {
+			if ((tag_info(name)->flags & TF_RAW) &&
+			    !self_closing) {
 				/* RAWTEXT up to "</name". */
 				size_t nl = strlen(name), end = i;
 				const char *p = s + i;
