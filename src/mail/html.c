@@ -48,6 +48,7 @@ struct open_elem {
 	unsigned char last;
 	bool hide;   /* counted in conv.hidden */
 	bool pcdata; /* in libxml2's allowPCData list */
+	bool inert;  /* inside a dropped subtree: no breaks, no links */
 	bool anchor; /* the <a href> whose text is collected */
 	bool pre;
 };
@@ -59,6 +60,7 @@ struct conv {
 	bool space_pending; /* a blank owed before the next text */
 	int pre;            /* inside <pre> */
 	int hidden;         /* inside a hidden subtree */
+	int skipped;        /* inside a dropped subtree (script, svg, ...) */
 	bool anchor_open;
 	size_t anchor_start;
 	struct buf href;    /* the open anchor's href */
@@ -539,6 +541,10 @@ static void leave(struct conv *c, struct open_elem *e)
 {
 	if (e->hide && c->hidden > 0)
 		c->hidden--;
+	if (e->kind == EK_SKIP && !e->inert && c->skipped > 0)
+		c->skipped--;
+	if (e->inert)
+		return;
 	if (e->kind == EK_PARA)
 		brk(c, 2);
 	else if (e->kind == EK_BLOCK)
@@ -588,6 +594,26 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 	while (c->depth > c->base && start_closes(t, &c->stack[c->depth - 1]))
 		pop(c);
 	bool is_void = t->flags & TF_VOID;
+	/* Inside a dropped subtree (script, svg, iframe ...) the former
+	 * converter never looked: elements there only keep end tags
+	 * matched. */
+	if (c->skipped > 0) {
+		if (is_void)
+			return 0;
+		if (c->depth >= LIMIT_HTML_DEPTH) {
+			*c->reason_r = "limit:html-depth";
+			return -ELOOP;
+		}
+		struct open_elem *e = &c->stack[c->depth++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->info = t;
+		e->kind = (unsigned char)k;
+		e->inert = true;
+		if (self_closing)
+			pop(c);
+		return 0;
+	}
 	if (strcmp(name, "area") == 0 && a->has_href) {
 		attr_value(c, a->href, a->href_len);
 		text_link_add(c->msg, buf_cstr(&c->tmp), c->tmp.len, "", 0);
@@ -635,6 +661,8 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 	e->hide = k == EK_SKIP || k == EK_HIDDEN;
 	if (e->hide)
 		c->hidden++;
+	if (k == EK_SKIP)
+		c->skipped++;
 	if (strcmp(name, "pre") == 0) {
 		e->pre = true;
 		c->pre++;
