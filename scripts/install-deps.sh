@@ -18,6 +18,9 @@ packages=(
 	# base tools the scripts use: timeout/mkfifo/base64/stat/truncate,
 	# awk, sed, grep, find
 	procps strace mount bsdutils coreutils mawk sed grep findutils
+	# benchmarks (tests/bench/run_bench.sh): /usr/bin/time for peak RSS,
+	# taskset (util-linux) to pin to one core
+	time util-linux
 )
 missing=()
 for p in "${packages[@]}"; do
