@@ -28,6 +28,9 @@ packages=(
 	libcrypt-dev libopendkim-dev opendkim-tools dovecot-imapd
 	# dispatch tests: curl talks to the fake channels' control endpoints
 	curl
+	# benchmarks (tests/bench/run_bench.sh): /usr/bin/time for peak RSS,
+	# taskset (util-linux) to pin to one core
+	time util-linux
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,73 +1,334 @@
-/* html.c - HTML to text for the parsers, on libxml2's HTML parser.
+/* html.c - HTML to text for the parsers: one pass over the bytes, no tree.
  *
- * libxml2 is error-tolerant (HTML_PARSE_RECOVER), decodes all named and
- * numeric entities, and builds a tree we walk without recursion, so a
- * hostile nesting costs no stack. Why libxml2 and not a hand-written
- * converter: docs/mail.md. */
+ * A tokenizer with the WHATWG states that matter here (data, tag open, tag
+ * name, attributes, character references, comments, RAWTEXT for
+ * script/style/title) drives a small stack of open elements that gives
+ * block breaks, table cell spacing, <pre>, anchors and hidden subtrees
+ * (<head>, script/style/svg/...; not display:none, see start_tag()).
+ * The tree-building rules kept
+ * are the few that change the text: implied paragraphs, the auto-closing of
+ * p/li/dt/dd/td/th/tr/head/a, end tags that cannot close a higher-priority
+ * element, and which blank runs are dropped; they follow libxml2 2.9, the
+ * converter this one replaced (html_xml.c), so both give the same text
+ * on real mail (tests/mail/html_compare.sh; differences: docs/mail.md).
+ * Nothing is allocated per character or per element: the stack is a fixed
+ * array of LIMIT_HTML_DEPTH entries and the text goes to the caller's
+ * buffer. */
 #include "mail/html.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/limits.h"
 #include "core/util.h"
+#include "mail/html_entities.h"
 #include "mail/text.h"
 
-struct conv {
-	struct buf *out;
-	int nl_pending;     /* line breaks owed before the next text */
-	bool space_pending; /* a blank owed before the next text */
-	int pre;            /* inside <pre> */
-	int hidden;         /* inside <head>: walked for JSON-LD only */
-	xmlNode *anchor;    /* current <a href> */
-	size_t anchor_start;
-	int err;
-};
+#define NAME_SIZE 16
 
 enum elem_kind {
 	EK_INLINE, EK_SKIP, EK_HIDDEN, EK_BLOCK, EK_PARA, EK_BR, EK_CELL
 };
 
-/* Sorted by name (elem_kind() searches it with bsearch). */
-static const struct element {
-	const char *name;
-	enum elem_kind kind;
-} elements[] = {
-	{ "address", EK_BLOCK }, { "article", EK_BLOCK },
-	{ "aside", EK_BLOCK }, { "blockquote", EK_PARA },
-	{ "body", EK_BLOCK }, { "br", EK_BR }, { "caption", EK_BLOCK },
-	{ "center", EK_BLOCK }, { "dd", EK_BLOCK }, { "div", EK_BLOCK },
-	{ "dl", EK_BLOCK }, { "dt", EK_BLOCK }, { "fieldset", EK_BLOCK },
-	{ "figcaption", EK_BLOCK }, { "figure", EK_BLOCK },
-	{ "footer", EK_BLOCK }, { "form", EK_BLOCK }, { "h1", EK_PARA },
-	{ "h2", EK_PARA }, { "h3", EK_PARA }, { "h4", EK_PARA },
-	{ "h5", EK_PARA }, { "h6", EK_PARA }, { "head", EK_HIDDEN },
-	{ "header", EK_BLOCK }, { "hr", EK_PARA }, { "html", EK_BLOCK },
-	{ "iframe", EK_SKIP }, { "li", EK_BLOCK }, { "main", EK_BLOCK },
-	{ "nav", EK_BLOCK }, { "object", EK_SKIP }, { "ol", EK_BLOCK },
-	{ "p", EK_PARA }, { "pre", EK_BLOCK }, { "script", EK_SKIP },
-	{ "section", EK_BLOCK }, { "select", EK_SKIP }, { "style", EK_SKIP },
-	{ "svg", EK_SKIP }, { "table", EK_PARA }, { "tbody", EK_BLOCK },
-	{ "td", EK_CELL }, { "template", EK_SKIP }, { "tfoot", EK_BLOCK },
-	{ "th", EK_CELL }, { "thead", EK_BLOCK }, { "title", EK_SKIP },
-	{ "tr", EK_BLOCK }, { "ul", EK_BLOCK },
+struct tag_info;
+
+/* What the current element's last child was (libxml2's areBlanks()). */
+enum last_child { LC_NONE, LC_TEXT, LC_ELEM, LC_ELEM_PCDATA };
+
+struct open_elem {
+	char name[NAME_SIZE];
+	const struct tag_info *info;
+	unsigned char kind;
+	unsigned char last;
+	bool hide;   /* counted in conv.hidden */
+	bool pcdata; /* in libxml2's allowPCData list */
+	bool inert;  /* inside a dropped subtree: no breaks, no links */
+	bool anchor; /* the <a href> whose text is collected */
+	bool pre;
 };
 
-static int element_cmp(const void *key, const void *e)
+struct conv {
+	struct buf *out;
+	struct decoded_message *msg;
+	int nl_pending;     /* line breaks owed before the next text */
+	bool space_pending; /* a blank owed before the next text */
+	int pre;            /* inside <pre> */
+	int hidden;         /* inside a hidden subtree */
+	int skipped;        /* inside a dropped subtree (script, svg, ...) */
+	bool anchor_open;
+	size_t anchor_start;
+	struct buf href;    /* the open anchor's href */
+	struct buf tmp;     /* decoded text run or attribute value */
+	unsigned char top_last; /* last child at the top level */
+	size_t depth, base; /* base: bottom of a conditional comment's stack */
+	int err;
+	const char **reason_r;
+	struct open_elem stack[LIMIT_HTML_DEPTH]; /* last: not cleared */
+};
+
+/* Every element the converter treats specially, sorted by name (bsearch);
+ * any other is inline. `closes`: the open elements a start tag of this
+ * name closes when they are on top of the stack (libxml2 2.9's
+ * htmlStartClose; any element without TF_HEAD also ends <head>); `prio`:
+ * libxml2's htmlGetEndPriority (an end tag does not close an element of
+ * higher priority on its way to its own start tag). */
+enum {
+	TF_VOID = 1,   /* no content, never pushed */
+	TF_PCDATA = 2, /* blank children kept (libxml2's allowPCData) */
+	TF_HEAD = 4,   /* may stay inside <head> */
+	TF_RAW = 8,    /* RAWTEXT content: script, style, title */
+};
+
+static const struct tag_info {
+	const char *name;
+	enum elem_kind kind;
+	unsigned flags;
+	int prio;
+	const char *closes; /* " a b c " or NULL */
+} tags[] = {
+	{ "a", EK_INLINE, TF_PCDATA, 100,
+	  " a head " },
+	{ "abbr", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "acronym", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "address", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "applet", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "area", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "article", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "aside", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "b", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "base", EK_INLINE, TF_VOID | TF_HEAD, 100,
+	  NULL },
+	{ "basefont", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "bdo", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "big", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "blockquote", EK_PARA, TF_PCDATA, 100,
+	  " p head " },
+	{ "body", EK_BLOCK, TF_PCDATA, 200,
+	  NULL },
+	{ "br", EK_BR, TF_VOID, 100,
+	  NULL },
+	{ "button", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "caption", EK_BLOCK, TF_PCDATA, 100,
+	  " p " },
+	{ "center", EK_BLOCK, TF_PCDATA, 100,
+	  " font b i p head " },
+	{ "cite", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "code", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "col", EK_INLINE, TF_VOID, 100,
+	  " caption col p " },
+	{ "colgroup", EK_INLINE, 0, 100,
+	  " caption colgroup col p " },
+	{ "dd", EK_BLOCK, TF_PCDATA, 100,
+	  " p menu dir address pre listing xmp head dt " },
+	{ "del", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "dfn", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "dir", EK_INLINE, 0, 100,
+	  " p head " },
+	{ "div", EK_BLOCK, TF_PCDATA, 150,
+	  " p head " },
+	{ "dl", EK_BLOCK, 0, 100,
+	  " p dt menu dir address pre listing xmp head " },
+	{ "dt", EK_BLOCK, TF_PCDATA, 100,
+	  " p menu dir address pre listing xmp head dd " },
+	{ "em", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "embed", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "fieldset", EK_BLOCK, 0, 100,
+	  " legend p head h1 h2 h3 h4 h5 h6 pre listing xmp a " },
+	{ "figcaption", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "figure", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "font", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "footer", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "form", EK_BLOCK, TF_PCDATA, 100,
+	  " form p hr h1 h2 h3 h4 h5 h6 dl ul ol menu dir address pre listing xmp head " },
+	{ "h1", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h2", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h3", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h4", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h5", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "h6", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 " },
+	{ "head", EK_HIDDEN, 0, 200,
+	  NULL },
+	{ "header", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "hr", EK_PARA, TF_VOID, 100,
+	  " p head " },
+	{ "html", EK_BLOCK, 0, 220,
+	  NULL },
+	{ "i", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "iframe", EK_SKIP, TF_PCDATA, 100,
+	  NULL },
+	{ "img", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "input", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "ins", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "isindex", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "kbd", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "keygen", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "label", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "legend", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "li", EK_BLOCK, TF_PCDATA, 100,
+	  " p h1 h2 h3 h4 h5 h6 dl address pre listing xmp head li " },
+	{ "link", EK_INLINE, TF_VOID | TF_HEAD, 100,
+	  NULL },
+	{ "listing", EK_INLINE, 0, 100,
+	  " p head " },
+	{ "main", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "map", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "menu", EK_INLINE, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "meta", EK_INLINE, TF_VOID | TF_HEAD, 100,
+	  NULL },
+	{ "nav", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "noscript", EK_INLINE, TF_HEAD, 100,
+	  NULL },
+	{ "object", EK_SKIP, TF_PCDATA, 100,
+	  NULL },
+	{ "ol", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "optgroup", EK_INLINE, 0, 100,
+	  " option " },
+	{ "option", EK_INLINE, 0, 100,
+	  " option " },
+	{ "p", EK_PARA, TF_PCDATA, 100,
+	  " p head h1 h2 h3 h4 h5 h6 tt i b u s strike big small " },
+	{ "param", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "pre", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ul " },
+	{ "q", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "s", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "samp", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "script", EK_SKIP, TF_HEAD | TF_RAW, 100,
+	  NULL },
+	{ "section", EK_BLOCK, 0, 100,
+	  NULL },
+	{ "select", EK_SKIP, 0, 100,
+	  NULL },
+	{ "small", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "source", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "span", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "strike", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "strong", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "style", EK_SKIP, TF_HEAD | TF_RAW, 100,
+	  NULL },
+	{ "svg", EK_SKIP, 0, 100,
+	  NULL },
+	{ "table", EK_PARA, 0, 190,
+	  " p head h1 h2 h3 h4 h5 h6 pre listing xmp a " },
+	{ "tbody", EK_BLOCK, 0, 180,
+	  " th td tr caption col colgroup thead tfoot tbody p " },
+	{ "td", EK_CELL, TF_PCDATA, 160,
+	  " th td p " },
+	{ "template", EK_SKIP, 0, 100,
+	  NULL },
+	{ "tfoot", EK_BLOCK, 0, 180,
+	  " th td tr caption col colgroup thead tbody p " },
+	{ "th", EK_CELL, TF_PCDATA, 160,
+	  " th td p span font a b i u " },
+	{ "thead", EK_BLOCK, 0, 180,
+	  " caption col colgroup " },
+	{ "title", EK_SKIP, TF_HEAD | TF_RAW, 100,
+	  NULL },
+	{ "tr", EK_BLOCK, 0, 170,
+	  " th td tr caption col colgroup p " },
+	{ "track", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "tt", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "u", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "ul", EK_BLOCK, TF_PCDATA, 100,
+	  " p head ol menu dir address pre listing xmp " },
+	{ "var", EK_INLINE, TF_PCDATA, 100,
+	  NULL },
+	{ "wbr", EK_INLINE, TF_VOID, 100,
+	  NULL },
+	{ "xmp", EK_INLINE, 0, 100,
+	  " p " },
+};
+
+static const struct tag_info inline_tag = { "", EK_INLINE, 0, 100, NULL };
+
+static int tag_cmp(const void *key, const void *t)
 {
-	return strcasecmp(key, ((const struct element *)e)->name);
+	return strcmp(key, ((const struct tag_info *)t)->name);
 }
 
-static enum elem_kind elem_kind(const xmlNode *n)
+static const struct tag_info *tag_info(const char *name)
 {
-	const struct element *e =
-		bsearch(n->name, elements, sizeof(elements) / sizeof(*elements),
-			sizeof(*elements), element_cmp);
-	return e ? e->kind : EK_INLINE;
+	const struct tag_info *t = bsearch(name, tags,
+					   sizeof(tags) / sizeof(*tags),
+					   sizeof(*tags), tag_cmp);
+	return t ? t : &inline_tag;
+}
+
+/* Does a start tag `t` close the open element `open`? */
+static bool start_closes(const struct tag_info *t,
+			 const struct open_elem *open)
+{
+	if (strcmp(open->name, "head") == 0)
+		return !(t->flags & TF_HEAD);
+	if (t->closes == NULL)
+		return false;
+	size_t n = strlen(open->name);
+	for (const char *p = strstr(t->closes, open->name); p;
+	     p = strstr(p + 1, open->name))
+		if (p[-1] == ' ' && p[n] == ' ')
+			return true;
+	return false;
 }
 
 static void put(struct conv *c, const char *s, size_t n)
@@ -125,41 +386,253 @@ static void brk(struct conv *c, int n)
 		c->nl_pending = n;
 }
 
-static void jsonld_add(struct decoded_message *msg, const xmlNode *script)
+static unsigned char *last_slot(struct conv *c)
+{
+	return c->depth > c->base ? &c->stack[c->depth - 1].last
+				  : &c->top_last;
+}
+
+static void put_utf8(struct buf *b, uint32_t cp)
+{
+	char u[4];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	(void)buf_append(b, u, n);
+}
+
+static int entity_cmp(const void *key, const void *e)
+{
+	return strcmp(key, ((const struct html_entity *)e)->name);
+}
+
+static bool name_start(unsigned char ch)
+{
+	return isalpha(ch) || ch == '_' || ch == ':';
+}
+
+static bool name_char(unsigned char ch)
+{
+	return isalnum(ch) || ch == '.' || ch == '-' || ch == '_' || ch == ':';
+}
+
+/* Decodes the character reference at s[0] == '&' into b the way libxml2
+ * 2.9 does: numeric ones with or without ';' (invalid code points
+ * vanish), named ones only with ';' and when known, otherwise "&name"
+ * (a ';' after an unknown name is dropped). Returns the bytes read. */
+static size_t char_ref(const char *s, size_t n, struct buf *b)
+{
+	size_t i = 1;
+	if (i < n && s[i] == '#') {
+		uint32_t v = 0;
+		bool hex = i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X');
+		i += hex ? 2 : 1;
+		size_t start = i;
+		while (i < n && (hex ? isxdigit((unsigned char)s[i])
+				     : isdigit((unsigned char)s[i]))) {
+			unsigned d = isdigit((unsigned char)s[i])
+				? (unsigned)(s[i] - '0')
+				: (unsigned)(tolower((unsigned char)s[i]) -
+					     'a' + 10);
+			if (v < 0x110000)
+				v = v * (hex ? 16u : 10u) + d;
+			i++;
+		}
+		if (i == start) {
+			/* "&#" with no digits: libxml2 drops it. */
+			if (i < n && s[i] == ';')
+				i++;
+			return i;
+		}
+		if (i < n && s[i] == ';')
+			i++;
+		bool ok = v == 0x9 || v == 0xa || v == 0xd ||
+			  (v >= 0x20 && v < 0xd800) ||
+			  (v >= 0xe000 && v <= 0xfffd) ||
+			  (v >= 0x10000 && v < 0x110000);
+		if (ok)
+			put_utf8(b, v);
+		return i;
+	}
+	if (i >= n || !name_start((unsigned char)s[i])) {
+		(void)buf_append(b, "&", 1);
+		return 1;
+	}
+	size_t start = i;
+	while (i < n && name_char((unsigned char)s[i]))
+		i++;
+	size_t len = i - start;
+	if (i < n && s[i] == ';') {
+		char name[16];
+		if (len < sizeof(name)) {
+			memcpy(name, s + start, len);
+			name[len] = '\0';
+			const struct html_entity *e = bsearch(
+				name, html_entities,
+				sizeof(html_entities) / sizeof(*html_entities),
+				sizeof(*html_entities), entity_cmp);
+			if (e) {
+				put_utf8(b, e->cp);
+				return i + 1;
+			}
+		}
+		i++;
+	}
+	(void)buf_append(b, s, 1);
+	(void)buf_append(b, s + start, len);
+	return i;
+}
+
+/* Text from the data state: entities decoded, then on to text(). */
+static void data_text(struct conv *c, const char *s, size_t n)
+{
+	buf_reset(&c->tmp);
+	size_t i = 0;
+	while (i < n) {
+		const char *amp = memchr(s + i, '&', n - i);
+		size_t run = amp ? (size_t)(amp - (s + i)) : n - i;
+		(void)buf_append(&c->tmp, s + i, run);
+		i += run;
+		if (i < n)
+			i += char_ref(s + i, n - i, &c->tmp);
+	}
+	text(c, c->tmp.data ? c->tmp.data : "", c->tmp.len);
+}
+
+static void jsonld_add(struct decoded_message *msg, const char *s, size_t n)
 {
 	if (msg->n_jsonld >= LIMIT_JSONLD_BLOCKS)
 		return;
-	xmlChar *content = xmlNodeGetContent(script);
-	if (content == NULL)
-		return;
-	size_t n = strlen((const char *)content);
-	if (n > 0 && n <= LIMIT_JSONLD_SIZE) {
+	if (n > 0 && n <= LIMIT_JSONLD_SIZE && memchr(s, '\0', n) == NULL) {
 		msg->jsonld = xrealloc(msg->jsonld, (msg->n_jsonld + 1) *
 							    sizeof(char *));
-		msg->jsonld[msg->n_jsonld++] = xstrdup((const char *)content);
+		char *copy = xmalloc(n + 1);
+		memcpy(copy, s, n);
+		copy[n] = '\0';
+		msg->jsonld[msg->n_jsonld++] = copy;
 	}
-	xmlFree(content);
 }
 
-static void enter(struct conv *c, xmlNode *n, enum elem_kind k,
-		  struct decoded_message *msg)
+/* The attributes of one start tag that the converter reads. */
+struct attrs {
+	const char *href, *type;
+	size_t href_len, type_len;
+	bool has_href;
+};
+
+static void leave(struct conv *c, struct open_elem *e)
 {
+	if (e->hide && c->hidden > 0)
+		c->hidden--;
+	if (e->kind == EK_SKIP && !e->inert && c->skipped > 0)
+		c->skipped--;
+	if (e->inert)
+		return;
+	if (e->kind == EK_PARA)
+		brk(c, 2);
+	else if (e->kind == EK_BLOCK)
+		brk(c, 1);
+	else if (e->kind == EK_CELL)
+		c->space_pending = true;
+	if (e->pre && c->pre > 0)
+		c->pre--;
+	if (e->anchor) {
+		size_t start = c->anchor_start <= c->out->len
+				       ? c->anchor_start
+				       : c->out->len;
+		text_link_add(c->msg, buf_cstr(&c->href), c->href.len,
+			      c->out->data ? c->out->data + start : "",
+			      c->out->len - start);
+		c->anchor_open = false;
+	}
+}
+
+static void pop(struct conv *c)
+{
+	c->depth--;
+	leave(c, &c->stack[c->depth]);
+}
+
+/* Decodes an attribute value (character references) into c->tmp. */
+static void attr_value(struct conv *c, const char *s, size_t n)
+{
+	buf_reset(&c->tmp);
+	size_t i = 0;
+	while (i < n) {
+		const char *amp = memchr(s + i, '&', n - i);
+		size_t run = amp ? (size_t)(amp - (s + i)) : n - i;
+		(void)buf_append(&c->tmp, s + i, run);
+		i += run;
+		if (i < n)
+			i += char_ref(s + i, n - i, &c->tmp);
+	}
+}
+
+static int start_tag(struct conv *c, const char *name, const struct attrs *a,
+		     bool self_closing)
+{
+	const struct tag_info *t = tag_info(name);
+	enum elem_kind k = t->kind;
+
+	while (c->depth > c->base && start_closes(t, &c->stack[c->depth - 1]))
+		pop(c);
+	bool is_void = t->flags & TF_VOID;
+	/* Inside a dropped subtree (script, svg, iframe ...) the former
+	 * converter never looked: elements there only keep end tags
+	 * matched. */
+	if (c->skipped > 0) {
+		if (is_void)
+			return 0;
+		if (c->depth >= LIMIT_HTML_DEPTH) {
+			*c->reason_r = "limit:html-depth";
+			return -ELOOP;
+		}
+		struct open_elem *e = &c->stack[c->depth++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->info = t;
+		e->kind = (unsigned char)k;
+		e->inert = true;
+		if (self_closing)
+			pop(c);
+		return 0;
+	}
+	if (strcmp(name, "area") == 0 && a->has_href) {
+		attr_value(c, a->href, a->href_len);
+		text_link_add(c->msg, buf_cstr(&c->tmp), c->tmp.len, "", 0);
+	}
+	*last_slot(c) = (t->flags & TF_PCDATA) ? LC_ELEM_PCDATA : LC_ELEM;
 	switch (k) {
-	case EK_HIDDEN:
-		c->hidden++;
-		break;
 	case EK_BR:
-		c->nl_pending = c->nl_pending < 2 ? c->nl_pending + 1 : 2;
-		if (c->out->len == 0)
-			c->nl_pending = 0;
-		break;
+		if (!c->hidden) {
+			c->nl_pending = c->nl_pending < 2 ? c->nl_pending + 1
+							  : 2;
+			if (c->out->len == 0)
+				c->nl_pending = 0;
+		}
+		return 0;
 	case EK_PARA:
 		brk(c, 2);
 		break;
 	case EK_BLOCK:
 		brk(c, 1);
-		if (strcasecmp((const char *)n->name, "pre") == 0)
-			c->pre++;
 		break;
 	case EK_CELL:
 		c->space_pending = true;
@@ -167,169 +640,323 @@ static void enter(struct conv *c, xmlNode *n, enum elem_kind k,
 	default:
 		break;
 	}
-	if (strcasecmp((const char *)n->name, "a") == 0 && c->anchor == NULL) {
-		xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
-		if (href) {
-			c->anchor = n;
-			/* Pending breaks belong before the anchor text. */
-			c->anchor_start = c->out->len;
-			xmlFree(href);
-		}
-	} else if (strcasecmp((const char *)n->name, "area") == 0) {
-		xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
-		if (href) {
-			text_link_add(msg, (const char *)href,
-				      strlen((const char *)href), "", 0);
-			xmlFree(href);
-		}
+	if (is_void) {
+		if (k == EK_PARA)
+			brk(c, 2);
+		return 0;
 	}
+	if (c->depth >= LIMIT_HTML_DEPTH) {
+		*c->reason_r = "limit:html-depth";
+		return -ELOOP;
+	}
+	struct open_elem *e = &c->stack[c->depth++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->kind = (unsigned char)k;
+	e->info = t;
+	e->pcdata = t->flags & TF_PCDATA;
+	/* Not hidden by display:none, hidden or aria-hidden: real mail
+	 * (Royal Mail) shows such blocks through media queries, with the
+	 * tracking number in them (docs/mail.md). */
+	e->hide = k == EK_SKIP || k == EK_HIDDEN;
+	if (e->hide)
+		c->hidden++;
+	if (k == EK_SKIP)
+		c->skipped++;
+	if (strcmp(name, "pre") == 0) {
+		e->pre = true;
+		c->pre++;
+	}
+	if (strcmp(name, "a") == 0 && a->has_href && !c->anchor_open) {
+		attr_value(c, a->href, a->href_len);
+		buf_reset(&c->href);
+		(void)buf_append(&c->href, c->tmp.data ? c->tmp.data : "",
+				 c->tmp.len);
+		e->anchor = true;
+		c->anchor_open = true;
+		c->anchor_start = c->out->len;
+	}
+	if (self_closing)
+		pop(c);
+	return 0;
 }
 
-static void leave(struct conv *c, xmlNode *n, enum elem_kind k,
-		  struct decoded_message *msg)
+static void end_tag(struct conv *c, const char *name)
 {
-	if (k == EK_HIDDEN && c->hidden > 0)
-		c->hidden--;
-	else if (k == EK_PARA)
-		brk(c, 2);
-	else if (k == EK_BLOCK) {
-		brk(c, 1);
-		if (c->pre > 0 && strcasecmp((const char *)n->name, "pre") == 0)
-			c->pre--;
-	} else if (k == EK_CELL) {
-		c->space_pending = true;
-	}
-	if (n == c->anchor) {
-		xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
-		size_t start = c->anchor_start <= c->out->len
-				       ? c->anchor_start
-				       : c->out->len;
-		if (href)
-			text_link_add(msg, (const char *)href,
-				      strlen((const char *)href),
-				      c->out->data ? c->out->data + start : "",
-				      c->out->len - start);
-		xmlFree(href);
-		c->anchor = NULL;
+	if (strcmp(name, "html") == 0 || strcmp(name, "body") == 0)
+		return;
+	int prio = tag_info(name)->prio;
+	size_t i = c->depth;
+	while (i > c->base) {
+		i--;
+		if (strcmp(c->stack[i].name, name) == 0) {
+			while (c->depth > i)
+				pop(c);
+			return;
+		}
+		if (c->stack[i].info->prio > prio)
+			return;
 	}
 }
 
-static htmlDocPtr parse(const char *html, size_t len)
+/* Reads the attributes of a start tag from s[*i]; stops after '>' or at
+ * the end. Values point into s. */
+static void read_attrs(const char *s, size_t n, size_t *pi, struct attrs *a,
+		       bool *self_closing)
 {
-	if (len > (size_t)INT32_MAX)
-		len = INT32_MAX;
-	return htmlReadMemory(html, (int)len, NULL, "UTF-8",
-		HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-		HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-		HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	size_t i = *pi;
+	*self_closing = false;
+	while (i < n) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '>') {
+			i++;
+			break;
+		}
+		if (ch == '/' && i + 1 < n && s[i + 1] == '>') {
+			*self_closing = true;
+			i += 2;
+			break;
+		}
+		if (isspace(ch) || ch == '/') {
+			i++;
+			continue;
+		}
+		size_t ns = i;
+		while (i < n && !isspace((unsigned char)s[i]) && s[i] != '=' &&
+		       s[i] != '>' && (s[i] != '/' || i == ns))
+			i++;
+		size_t nl = i - ns;
+		while (i < n && isspace((unsigned char)s[i]))
+			i++;
+		const char *v = NULL;
+		size_t vl = 0;
+		if (i < n && s[i] == '=') {
+			i++;
+			while (i < n && isspace((unsigned char)s[i]))
+				i++;
+			if (i < n && (s[i] == '"' || s[i] == '\'')) {
+				char q = s[i++];
+				const char *end = memchr(s + i, q, n - i);
+				size_t e = end ? (size_t)(end - s) : n;
+				v = s + i;
+				vl = e - i;
+				i = end ? e + 1 : n;
+			} else {
+				size_t vs = i;
+				while (i < n && !isspace((unsigned char)s[i]) &&
+				       s[i] != '>')
+					i++;
+				v = s + vs;
+				vl = i - vs;
+			}
+		}
+		const char *nm = s + ns;
+		if (nl == 4 && strncasecmp(nm, "href", 4) == 0 && !a->has_href) {
+			a->has_href = v != NULL;
+			a->href = v;
+			a->href_len = vl;
+		} else if (nl == 4 && strncasecmp(nm, "type", 4) == 0) {
+			a->type = v;
+			a->type_len = vl;
+		}
+	}
+	*pi = i;
 }
 
-static int walk_doc(struct conv *c, htmlDocPtr doc,
-		    struct decoded_message *msg, bool nested,
-		    const char **reason_r);
+static int run(struct conv *c, const char *s, size_t n, bool nested);
 
 /* Outlook-only content hides in conditional comments
  * ("<!--[if mso]> ... <![endif]-->"); Outlook users see it, and some
  * senders put the only copy of a number there. Converted as a fragment of
- * its own (comments do not nest, so this recurses once at most). */
-static int conditional_comment(struct conv *c, const xmlNode *n,
-			       struct decoded_message *msg,
-			       const char **reason_r)
+ * its own, once (comments inside it are not looked into). */
+static int conditional_comment(struct conv *c, const char *s, size_t n)
 {
-	const char *s = (const char *)n->content;
-	if (s == NULL || strncmp(s, "[if", 3) != 0)
+	if (n < 3 || memcmp(s, "[if", 3) != 0)
 		return 0;
-	const char *b = strstr(s, "]>");
+	const char *b = memmem(s, n, "]>", 2);
 	if (b == NULL)
 		return 0;
 	b += 2;
-	const char *e = strstr(b, "<![endif]");
-	size_t len = e ? (size_t)(e - b) : strlen(b);
+	size_t rest = n - (size_t)(b - s);
+	const char *e = memmem(b, rest, "<![endif]", 9);
+	size_t len = e ? (size_t)(e - b) : rest;
 	if (len == 0)
 		return 0;
-	htmlDocPtr doc = parse(b, len);
-	if (doc == NULL)
-		return 0;
-	int r = walk_doc(c, doc, msg, true, reason_r);
-	xmlFreeDoc(doc);
+	size_t saved_base = c->base;
+	unsigned char saved_last = c->top_last;
+	c->base = c->depth;
+	c->top_last = LC_NONE;
+	int r = run(c, b, len, true);
+	c->base = saved_base;
+	c->top_last = saved_last;
 	return r;
 }
 
-static int walk_doc(struct conv *c, htmlDocPtr doc,
-		    struct decoded_message *msg, bool nested,
-		    const char **reason_r)
+/* Is the blank run s[0..n) dropped, as libxml2's areBlanks() does? */
+static bool blank_dropped(const struct conv *c, const char *s, size_t n,
+			  bool before_tag_or_end)
 {
-	int depth = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	if (!before_tag_or_end)
+		return false;
+	if (c->depth == c->base)
+		return true;
+	const struct open_elem *top = &c->stack[c->depth - 1];
+	if (strcmp(top->name, "html") == 0 || strcmp(top->name, "head") == 0)
+		return true;
+	if (top->last == LC_TEXT || top->last == LC_ELEM_PCDATA)
+		return false;
+	if (top->last == LC_NONE)
+		return !top->pcdata;
+	return true;
+}
 
-	/* Iterative walk: enter, children, leave, next sibling. */
-	xmlNode *n = doc->children;
-	while (n != NULL && c->err == 0) {
-		bool descend = false;
-		if (n->type == XML_ELEMENT_NODE) {
-			enum elem_kind k = elem_kind(n);
-			if (k == EK_SKIP) {
-				if (strcasecmp((const char *)n->name,
-					       "script") == 0) {
-					xmlChar *t = xmlGetProp(n,
-						(const xmlChar *)"type");
-					if (t && strcasecmp((const char *)t,
-						"application/ld+json") == 0)
-						jsonld_add(msg, n);
-					xmlFree(t);
+static int text_run(struct conv *c, const char *s, size_t n, bool at_tag)
+{
+	if (n == 0 || blank_dropped(c, s, n, at_tag))
+		return 0;
+	/* Text with no element open (or right in <html>) gets an implied
+	 * paragraph, as in libxml2. */
+	if (c->depth == c->base ||
+	    strcmp(c->stack[c->depth - 1].name, "html") == 0) {
+		struct attrs none = { 0 };
+		int r = start_tag(c, "p", &none, false);
+		if (r < 0)
+			return r;
+	}
+	*last_slot(c) = LC_TEXT;
+	data_text(c, s, n);
+	return 0;
+}
+
+static size_t tag_name(const char *s, size_t n, size_t i, char *name)
+{
+	size_t k = 0;
+	while (i < n && !isspace((unsigned char)s[i]) && s[i] != '>' &&
+	       s[i] != '/') {
+		if (k + 1 < NAME_SIZE)
+			name[k++] = (char)tolower((unsigned char)s[i]);
+		i++;
+	}
+	name[k] = '\0';
+	return i;
+}
+
+static int run(struct conv *c, const char *s, size_t n, bool nested)
+{
+	size_t i = 0;
+
+	while (i < n && c->err == 0) {
+		const char *lt = memchr(s + i, '<', n - i);
+		size_t tx = lt ? (size_t)(lt - s) : n;
+		int r = text_run(c, s + i, tx - i, true);
+		if (r < 0)
+			return r;
+		i = tx;
+		if (i >= n)
+			break;
+		/* s[i] == '<' */
+		unsigned char nx = i + 1 < n ? (unsigned char)s[i + 1] : 0;
+		if (isalpha(nx)) {
+			char name[NAME_SIZE];
+			size_t j = tag_name(s, n, i + 1, name);
+			struct attrs a = { 0 };
+			bool self_closing;
+			read_attrs(s, n, &j, &a, &self_closing);
+			i = j;
+			if ((tag_info(name)->flags & TF_RAW) &&
+			    !self_closing) {
+				/* RAWTEXT up to "</name". */
+				size_t nl = strlen(name), end = i;
+				const char *p = s + i;
+				while ((p = memchr(p, '<', n - (size_t)(p - s)))) {
+					size_t o = (size_t)(p - s);
+					if (o + 2 + nl <= n && p[1] == '/' &&
+					    strncasecmp(p + 2, name, nl) == 0)
+						break;
+					p++;
 				}
-			} else {
-				enter(c, n, k, msg);
-				if (n->children) {
-					if (++depth > (int)LIMIT_HTML_DEPTH) {
-						*reason_r = "limit:html-depth";
-						return -ELOOP;
-					}
-					descend = true;
-				} else {
-					leave(c, n, k, msg);
+				end = p ? (size_t)(p - s) : n;
+				if (strcmp(name, "script") == 0 && a.type &&
+				    a.type_len == 19 &&
+				    strncasecmp(a.type, "application/ld+json",
+						19) == 0)
+					jsonld_add(c->msg, s + i, end - i);
+				r = start_tag(c, name, &a, false);
+				if (r < 0)
+					return r;
+				end_tag(c, name);
+				i = end;
+				if (p) {
+					const char *gt = memchr(s + end, '>',
+								n - end);
+					i = gt ? (size_t)(gt - s) + 1 : n;
 				}
+				continue;
 			}
-		} else if (n->type == XML_TEXT_NODE ||
-			   n->type == XML_CDATA_SECTION_NODE) {
-			if (n->content)
-				text(c, (const char *)n->content,
-				     strlen((const char *)n->content));
-		} else if (n->type == XML_COMMENT_NODE && !nested) {
-			int r = conditional_comment(c, n, msg, reason_r);
+			r = start_tag(c, name, &a, self_closing);
 			if (r < 0)
 				return r;
-		}
-		if (descend) {
-			n = n->children;
-			continue;
-		}
-		while (n != NULL && n->next == NULL) {
-			n = n->parent;
-			if (n == NULL || n == (xmlNode *)doc) {
-				n = NULL;
-				break;
+		} else if (nx == '/' && i + 2 < n &&
+			   isalpha((unsigned char)s[i + 2])) {
+			char name[NAME_SIZE];
+			size_t j = tag_name(s, n, i + 2, name);
+			const char *gt = memchr(s + j, '>', n - j);
+			i = gt ? (size_t)(gt - s) + 1 : n;
+			end_tag(c, name);
+		} else if (nx == '!' && i + 3 < n && s[i + 2] == '-' &&
+			   s[i + 3] == '-') {
+			size_t cs = i + 4;
+			const char *e = memmem(s + cs, n - cs, "-->", 3);
+			if (e == NULL)
+				return c->err; /* unterminated: to the end */
+			i = (size_t)(e - s) + 3;
+			if (!nested) {
+				r = conditional_comment(c, s + cs,
+							(size_t)(e - s) - cs);
+				if (r < 0)
+					return r;
 			}
-			depth--;
-			leave(c, n, elem_kind(n), msg);
+		} else if (nx == '!' || nx == '?') {
+			const char *gt = memchr(s + i, '>', n - i);
+			i = gt ? (size_t)(gt - s) + 1 : n;
+		} else if (nx == '/') {
+			const char *gt = memchr(s + i, '>', n - i);
+			i = gt ? (size_t)(gt - s) + 1 : n;
+		} else {
+			/* A '<' that opens nothing is text. */
+			size_t j = i + 1;
+			while (j < n && s[j] != '<')
+				j++;
+			r = text_run(c, s + i, j - i, j >= n);
+			if (r < 0)
+				return r;
+			i = j;
 		}
-		if (n != NULL)
-			n = n->next;
 	}
+	while (c->depth > c->base)
+		pop(c);
 	return c->err;
 }
 
 int html_to_text(const char *html, size_t len, struct buf *out,
 		 struct decoded_message *msg, const char **reason_r)
 {
-	struct conv c = { .out = out };
-
 	if (len == 0)
 		return 0;
-	htmlDocPtr doc = parse(html, len);
-	if (doc == NULL)
-		return 0;
-	int r = walk_doc(&c, doc, msg, false, reason_r);
-	xmlFreeDoc(doc);
+	struct conv *c = xmalloc(sizeof(*c));
+	memset(c, 0, offsetof(struct conv, stack));
+	c->out = out;
+	c->msg = msg;
+	c->reason_r = reason_r;
+	buf_init(&c->href, LIMIT_DECODED_TEXT);
+	buf_init(&c->tmp, len * 4 + 16);
+	int r = run(c, html, len, false);
+	buf_free(&c->href);
+	buf_free(&c->tmp);
+	free(c);
 	return r;
 }
 

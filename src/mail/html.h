@@ -1,4 +1,5 @@
-/* html.h - HTML part to plain text with libxml2's HTML parser. */
+/* html.h - HTML part to plain text: a one-pass streaming converter
+ * (html.c, docs/mail.md). */
 #ifndef TRACKMAIL_MAIL_HTML_H
 #define TRACKMAIL_MAIL_HTML_H
 
@@ -13,8 +14,8 @@
  * dropped (hidden preheaders are kept: no CSS is applied). Links (<a href>,
  * <area href>) go to msg->links with their anchor text, and
  * application/ld+json scripts to msg->jsonld. Returns 0, -E2BIG when out is
- * full (text cut), or -ELOOP with *reason_r = "limit:html-depth" when the
- * element tree is deeper than LIMIT_HTML_DEPTH. */
+ * full (text cut), or -ELOOP with *reason_r = "limit:html-depth" when more
+ * than LIMIT_HTML_DEPTH elements are open at once. */
 int html_to_text(const char *html, size_t len, struct buf *out,
 		 struct decoded_message *msg, const char **reason_r);
 

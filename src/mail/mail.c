@@ -21,6 +21,7 @@
 #include "mail/forward.h"
 #include "mail/header.h"
 #include "mail/html.h"
+#include "mail/html_xml.h"
 #include "mail/prescan.h"
 #include "mail/text.h"
 
@@ -223,7 +224,12 @@ static size_t qp_decode(const char *in, size_t len, char *out)
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] != '=') {
-			out[o++] = in[i];
+			/* Copy the run up to the next "=" at once. */
+			const char *eq = memchr(in + i, '=', len - i);
+			size_t run = eq ? (size_t)(eq - (in + i)) : len - i;
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run - 1;
 			continue;
 		}
 		/* Soft break: "=" then optional blanks, then (CR)LF or end. */
@@ -249,16 +255,28 @@ static size_t qp_decode(const char *in, size_t len, char *out)
 	return o;
 }
 
-/* Transfer-decodes a part body. *out points either into the raw buffer
- * or to an MMAPString (*mm true: release with mmap_string_unref). */
+/* Where a transfer-decoded body lives (release_decoded()). */
+enum decoded_in { DECODED_RAW, DECODED_MMAP, DECODED_HEAP };
+
+static void release_decoded(const char *data, enum decoded_in where)
+{
+	if (where == DECODED_MMAP)
+		mmap_string_unref((char *)data);
+	else if (where == DECODED_HEAP)
+		free((char *)data);
+}
+
+/* Transfer-decodes a part body. *out points into the raw buffer, to an
+ * MMAPString (base64, decoded by libetpan) or to a heap buffer
+ * (quoted-printable, decoded here in one copy); *where says which. */
 static void transfer_decode(struct walker *w, const struct mailmime_data *d,
 			    int enc, const char **out, size_t *outlen,
-			    bool *mm)
+			    enum decoded_in *where)
 {
 	const char *data = d->dt_data.dt_text.dt_data;
 	size_t len = d->dt_data.dt_text.dt_length;
 
-	*mm = false;
+	*where = DECODED_RAW;
 	*out = data ? data : "";
 	*outlen = data ? len : 0;
 	if (data == NULL || len == 0)
@@ -271,19 +289,10 @@ static void transfer_decode(struct walker *w, const struct mailmime_data *d,
 	if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
 		char *tmp = xmalloc(len + 1);
 		size_t n = qp_decode(data, len, tmp);
-		MMAPString *ms = mmap_string_new_len(tmp, n);
-		free(tmp);
-		if (ms == NULL || mmap_string_ref(ms) != 0) {
-			if (ms)
-				mmap_string_free(ms);
-			w->msg->defects |= MAIL_DEFECT_BAD_ENCODING;
-			*out = "";
-			*outlen = 0;
-			return;
-		}
-		*out = ms->str;
-		*outlen = ms->len;
-		*mm = true;
+		tmp[n] = '\0';
+		*out = tmp;
+		*outlen = n;
+		*where = DECODED_HEAP;
 		return;
 	}
 	size_t idx = 0;
@@ -299,7 +308,7 @@ static void transfer_decode(struct walker *w, const struct mailmime_data *d,
 	}
 	*out = res;
 	*outlen = reslen;
-	*mm = true;
+	*where = DECODED_MMAP;
 }
 
 static void add_part(struct walker *w, struct buf *text, bool from_html,
@@ -364,7 +373,7 @@ static int decode_text(struct walker *w, struct mailmime *m,
 				   : MAILMIME_MECHANISM_7BIT;
 	const char *data;
 	size_t len;
-	bool mm;
+	enum decoded_in mm;
 	struct buf utf8, conv, clean;
 	int r;
 
@@ -384,11 +393,15 @@ static int decode_text(struct walker *w, struct mailmime *m,
 		cs = sniffed;
 	if (charset_to_utf8(cs, data, len, &utf8, &w->msg->defects) < 0)
 		w->msg->defects |= MAIL_DEFECT_TEXT_CUT;
-	if (mm)
-		mmap_string_unref((char *)data);
+	release_decoded(data, mm);
 	if (html) {
-		r = html_to_text(buf_cstr(&utf8), utf8.len, &conv, w->msg,
-				 &w->reason);
+		/* Test hook (docs/testing.md): the libxml2 converter, for
+		 * tests/mail/html_compare.sh. */
+		r = getenv("TRACKMAIL_TEST_HTML_XML")
+			    ? html_xml_to_text(buf_cstr(&utf8), utf8.len, &conv,
+					       w->msg, &w->reason)
+			    : html_to_text(buf_cstr(&utf8), utf8.len, &conv,
+					   w->msg, &w->reason);
 		if (r == -ELOOP) {
 			buf_free(&utf8);
 			buf_free(&conv);
@@ -450,7 +463,7 @@ static int reparse_message(struct walker *w, struct mailmime *m,
 				   : MAILMIME_MECHANISM_7BIT;
 	const char *data;
 	size_t len;
-	bool mm;
+	enum decoded_in mm;
 	int r = 0;
 
 	if (m->mm_data.mm_single == NULL ||
@@ -461,8 +474,7 @@ static int reparse_message(struct walker *w, struct mailmime *m,
 	char *copy = xmalloc(len + MAIL_PAD);
 	memcpy(copy, data, len);
 	memset(copy + len, 0, MAIL_PAD);
-	if (mm)
-		mmap_string_unref((char *)data);
+	release_decoded(data, mm);
 	r = prescan_check(copy, len, LIMIT_MIME_DEPTH - depth, NULL, NULL,
 			  &w->reason);
 	if (r == 0) {
