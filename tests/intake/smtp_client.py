@@ -10,6 +10,7 @@ a line:
   C             the server must close the connection (EOF within 5 s)
   N count       send count NOOP lines in one stream (from a thread, as a
                 pipelining client does) and read count 250 replies
+  H             half-close: shut down the sending side (replies still come)
   W seconds     sleep
 The greeting is read first and must be 220. Every reply is printed as
 "<< line"; a mismatch prints "MISMATCH ..." and exits 1."""
@@ -91,6 +92,8 @@ for raw in sys.stdin:
                 sys.exit(1)
         elif op == "E":
             expect(arg)
+        elif op == "H":
+            sock.shutdown(socket.SHUT_WR)
         elif op == "W":
             time.sleep(float(arg))
         elif op == "C":

@@ -153,6 +153,21 @@ EOF
 		bash -c "[ $r -eq 0 ] && [ $(nmail smuggle$i) -eq 0 ] && grep -q '5.5.2' '$WORK/smuggle$i.chat' && grep -q event=smtp_smuggling '$WORK/smuggle$i/log'"
 done
 
+chat halfclose $MAIN <<EOF
+R b'EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<$TO>\r\nDATA\r\n'
+E 250
+E 250
+E 250
+E 354
+R b'Subject: half\r\n\r\nclosed\r\n.\r\nQUIT\r\n'
+H
+E 250
+E 221
+C
+EOF
+check "client half-closes after QUIT: the 250 (after the spool) and 221 still come" \
+	bash -c "[ $? -eq 0 ] && grep -rlq '^closed' '$WORK/main/mail'"
+
 # --- malformed commands ---
 chat malformed $MAIN <<EOF
 S MAIL FROM:<a@b>
