@@ -66,6 +66,7 @@ struct child {
 };
 
 struct supervisor {
+	struct cli_common options; /* as given on the command line */
 	struct cli_common common;
 	bool skip_broken;
 	long workers_opt;    /* --workers, or -1 */
@@ -268,14 +269,10 @@ static bool reload(struct supervisor *s)
 		return false;
 	}
 	buf_free(&errors);
-	/* Options given on the command line stay. */
-	const char *data_dir = s->common.data_dir;
-	struct cli_common fresh = s->common;
-	fresh.data_dir = NULL;
-	fresh.parsers_dir = NULL;
+	/* Options given on the command line stay (cli_common_defaults
+	 * frees the strings of the settings it replaces). */
+	struct cli_common fresh = s->options;
 	struct parser_set *set = NULL;
-	fresh.parsers_dir = s->common.parsers_dir;
-	fresh.data_dir = data_dir;
 	if (cli_common_defaults(&fresh) != 0)
 		return false;
 	if (cli_load_parsers_checked(&fresh, s->skip_broken, &set) < 0) {
@@ -365,6 +362,7 @@ int cli_serve(int argc, char **argv)
 		cli_usage(serve_usage, true);
 		return EXIT_USAGE;
 	}
+	s.options = s.common;
 	if (cli_common_defaults(&s.common) != 0)
 		return EXIT_USAGE;
 	if (cli_load_parsers_checked(&s.common, s.skip_broken, &s.parsers) <
