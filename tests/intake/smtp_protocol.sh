@@ -124,6 +124,36 @@ check "bare LF lines stored with CRLF" \
 	bash -c "grep -q \$'^bare\r\$' '$f' && grep -q \$'^lf\r\$' '$f'"
 check "dot-stuffing undone" bash -c "grep -q \$'^.dot\r\$' '$f'"
 
+# the same kind of data one byte per segment: lines, the dot-stuffing,
+# bare LFs and the terminator split across reads change nothing
+before=$(nmail data)
+chat onebyte $PORT <<EOF
+S EHLO x
+E 250
+S MAIL FROM:<a@sender.test>
+E 250
+S RCPT TO:<$TO>
+E 250
+S DATA
+E 354
+B b'Subject: bytes\r\n\r\nbare\nlf\r\n..dot\r\nx\n.\r\nstill data\r\n.\r\n'
+E 550
+S NOOP
+E 250
+S MAIL FROM:<a@sender.test>
+E 250
+S RCPT TO:<$TO>
+E 250
+S DATA
+E 354
+B b'Subject: bytes2\r\n\r\nbare\nlf\r\n..dot\r\n.\r\n'
+E 250
+EOF
+r=$?
+f=$(grep -rl 'Subject: bytes2' "$WORK/data/mail")
+check "DATA one byte per segment: smuggling still refused, then stored normalized" \
+	bash -c "[ $r -eq 0 ] && [ $(nmail data) -eq $((before + 1)) ] && grep -q \$'^bare\r\$' '$f' && grep -q \$'^.dot\r\$' '$f'"
+
 # SMTP smuggling: a dot next to a bare LF or CR never ends the data; the
 # message is refused at the real end, the smuggled command never runs.
 i=0
