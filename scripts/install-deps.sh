@@ -18,6 +18,10 @@ packages=(
 	# base tools the scripts use: timeout/mkfifo/base64/stat/truncate,
 	# awk, sed, grep, find
 	procps strace mount bsdutils coreutils mawk sed grep findutils
+	# SMTP/LMTP intake: STARTTLS through libevent's OpenSSL bufferevents;
+	# tests and benchmark: swaks, openssl (a self-signed certificate),
+	# iproute2 (ss), postfix (smtp-source, smtp-sink)
+	libssl-dev openssl swaks iproute2 postfix
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,10 @@ static const struct command {
 	{ "carriers", cli_carriers, "check tracking numbers, list carriers" },
 	{ "tracking", cli_tracking, "enter a tracking number by hand" },
 	{ "config", cli_config, "show the settings, check a config file" },
+	{ "serve", cli_serve, "run the service: intake, spool, workers" },
+	{ "spool", cli_spool, "put a message into the service's spool" },
+	{ "messages", cli_messages, "list and show stored messages" },
+	{ "status", cli_status, "spool depth, workers, last decision" },
 };
 
 static void usage(FILE *out)

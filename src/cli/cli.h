@@ -106,5 +106,10 @@ int cli_quarantine(int argc, char **argv);
 int cli_parsers(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_tracking(int argc, char **argv);
+/* serve.c (issue 9) */
+int cli_serve(int argc, char **argv);
+int cli_spool(int argc, char **argv);
+int cli_messages(int argc, char **argv);
+int cli_status(int argc, char **argv);
 
 #endif

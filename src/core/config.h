@@ -20,6 +20,24 @@ struct config {
 	long worker_cpu_ms;  /* CPU time per message in the worker */
 	long worker_wall_ms; /* wall-clock time per message in the worker */
 	char *log_level;     /* debug, info, warn, error */
+	long workers;        /* serve: worker processes, 0: CPUs */
+	long archive_days;   /* raw messages kept in archive/, 0: forever */
+	/* SMTP/LMTP intake (docs/intake.md) */
+	char *smtp_listen;   /* "host:port,...", "" off */
+	char *lmtp_listen;   /* "unix:PATH" or host:port, "" off */
+	char *lmtp_socket_mode;  /* octal, e.g. "0660" */
+	char *lmtp_socket_group; /* "" keeps the process's group */
+	char *tls_cert, *tls_key; /* PEM files; empty: no STARTTLS */
+	char *smtp_hostname; /* greeting name; "" the host name */
+	long max_message_size;
+	long smtp_max_recipients;
+	long smtp_max_sessions;
+	long smtp_max_sessions_per_client;
+	long smtp_idle_timeout;
+	long smtp_session_timeout;
+	long smtp_max_bad_commands;
+	long smtp_max_line;
+	long smtp_max_data_line;
 	/* Where each value came from: "default", "FILE:LINE", "env NAME",
 	 * "option"; indexed like the table (config_key_count()). */
 	char **origin;

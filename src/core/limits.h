@@ -70,4 +70,25 @@
 #define LIMIT_WORKER_MEMORY (2048ul * 1024 * 1024)
 #define LIMIT_WORKER_STACK (64ul * 1024 * 1024)
 
+/* SMTP/LMTP intake (src/intake/smtp_server.c, docs/intake.md). A command
+ * line is 512 bytes in RFC 5321; SMTPUTF8 addresses and parameters make
+ * real ones longer, 2 KiB is Postfix's line_length_limit. DATA lines are
+ * 998 + CRLF in RFC 5322 but HTML mail often has longer ones: 64 KiB
+ * keeps a line of one message far from a memory risk. */
+#define LIMIT_SMTP_LINE 2048u
+#define LIMIT_SMTP_DATA_LINE 65536u
+/* Recipients per transaction: a forward goes to one address; RFC 5321
+ * asks servers to take at least 100. */
+#define LIMIT_SMTP_RECIPIENTS 100u
+/* Unknown or malformed commands before 421: a real client makes none. */
+#define LIMIT_SMTP_BAD_COMMANDS 10u
+/* Sessions: each costs a few KiB idle; 500 idle must stay < 64 MB. */
+#define LIMIT_SMTP_SESSIONS 1000u
+#define LIMIT_SMTP_SESSIONS_PER_CLIENT 20u
+/* Idle timeout is RFC 5321's 5 minutes; a whole session at most 30 min. */
+#define LIMIT_SMTP_IDLE_S 300u
+#define LIMIT_SMTP_SESSION_S 1800u
+/* Replies a pipelining client leaves unread before we stop reading. */
+#define LIMIT_SMTP_OUTPUT (64u * 1024)
+
 #endif

@@ -58,4 +58,78 @@ void spool_submit(struct spool *spool, const struct spool_envelope *env,
 		  const char *data, size_t len, spool_done_fn *done,
 		  void *arg);
 
+/* The envelope line the spool puts before the client's bytes:
+ * "X-Trackmail-Spool: account=N; source=smtp; received=SECS;
+ * from=...; rcpt=...; peer=...\r\n" (one line; values have CR, LF, ';'
+ * and controls replaced by '_'). Readers (workers) use spool_read(). */
+#define SPOOL_HEADER "X-Trackmail-Spool:"
+#define SPOOL_FIELD_MAX 256
+
+/* Closes the spool: the writer thread finishes every queued submission
+ * first, then each outstanding done() is called (from the calling thread).
+ * Accepts NULL and clears *spool. */
+void spool_closep(struct spool **spool);
+
+/* How many group-commit batches (new/ fsyncs) the writer thread has
+ * made: for tests and the benchmark. */
+unsigned spool_batches(struct spool *spool);
+
+/* Paths: <data_dir>/spool/new etc. Owned by the spool. */
+const char *spool_dir(const struct spool *spool, const char *sub);
+const char *spool_data_dir(const struct spool *spool);
+
+/* Removes tmp/ files whose writer is gone (its pid, part of the name, no
+ * longer runs) or older than an hour: a crash between write and rename.
+ * Nothing in tmp/ was ever acknowledged. Returns the number removed. */
+int spool_remove_stale_tmp(struct spool *spool);
+
+/* The base names in new/, oldest first (the names start with the time).
+ * *names_r is a malloc'ed array of malloc'ed strings (spool_names_free). */
+int spool_list_new(struct spool *spool, char ***names_r, size_t *n_r);
+void spool_names_free(char **names, size_t n);
+
+/* Spool depth and the age in seconds of the oldest message in new/ (0
+ * when empty). */
+int spool_depth(struct spool *spool, size_t *n_r, long *oldest_age_r);
+
+/* A message taken from new/ by a worker. */
+struct spool_message {
+	char id[256];               /* the Maildir base name */
+	int fd;                     /* open on new/<id>, flock'ed; -1 */
+	char *file;                 /* the whole file, padded (util.h) */
+	size_t file_len;
+	const char *raw;            /* the bytes as the client sent them */
+	size_t raw_len;
+	int64_t account_id;         /* 0: none recorded */
+	enum spool_source source;
+	long long received;         /* seconds since the epoch */
+	char mail_from[SPOOL_FIELD_MAX];
+	char rcpt_to[SPOOL_FIELD_MAX];
+	char peer[SPOOL_FIELD_MAX];
+};
+
+/* Takes new/<id> for this process: opens it and takes an exclusive
+ * flock (released when the process dies, so a killed worker's message is
+ * taken by the next), then reads it. 1: taken; 0: another worker has it
+ * or it is gone; <0: -errno, err says why (an unreadable file). */
+int spool_take(struct spool *spool, const char *id, struct spool_message *m,
+	       char *err, size_t errlen);
+/* Parses the envelope line of a spool file (data[0..len)). */
+int spool_parse(const char *data, size_t len, struct spool_message *m);
+/* Moves new/<id> to <data_dir>/archive/<YYYY-MM-DD>/<id> (UTC day of
+ * the move), durably, then releases the message. */
+int spool_archive(struct spool *spool, struct spool_message *m, char *err,
+		  size_t errlen);
+/* Releases without moving (the message stays in new/ for a retry). */
+void spool_message_release(struct spool_message *m);
+
+/* Archive helpers shared with `ingest`: stores raw[0..len) durably as
+ * <data_dir>/archive/<day>/<name>. */
+int spool_archive_bytes(const char *data_dir, const char *name,
+			const char *data, size_t len, char *err,
+			size_t errlen);
+/* Removes archive/<day>/ folders older than days (0: keep all).
+ * Returns the number of folders removed or -errno. */
+int spool_archive_prune(const char *data_dir, unsigned days);
+
 #endif

@@ -21,6 +21,7 @@
 #include "core/util.h"
 #include "pipeline/qfile.h"
 #include "pipeline/worker.h"
+#include "store/store_intake.h"
 #include "store/store_message.h"
 
 void pipeline_result_init(struct pipeline_result *res)
@@ -159,6 +160,9 @@ char *pipeline_result_json(const struct pipeline_result *res,
 /* The account: --account, else a t-<token>@ recipient, else default. */
 static int resolve_account(struct pipeline *pl, struct pipeline_result *res)
 {
+	if (pl->account_id)
+		return store_intake_account_by_id(pl->store, pl->account_id,
+						  &res->account);
 	if (pl->account_name) {
 		int r = store_account_by_name(pl->store, pl->account_name,
 					      &res->account);
@@ -342,6 +346,14 @@ static int store_message(struct pipeline *pl, const char *raw, size_t len,
 			.orig_subject = res->msg ? res->msg->orig_subject : "",
 		};
 		rc = store_message_insert(pl->store, &m, &res->message_row);
+		if (rc == 1 && (pl->spool_id || pl->intake)) {
+			int mr = store_intake_mark(pl->store, res->message_row,
+						   pl->spool_id, pl->intake);
+			if (mr < 0)
+				rc = mr;
+		}
+		if (rc == -EEXIST)
+			rc = 0; /* this spool file was stored before */
 		if (rc == 0) {
 			/* Stored by another process since the look-up. */
 			store_rollback(pl->store);

@@ -49,6 +49,13 @@ struct pipeline {
 	const char *redecide_by;    /* kept with a replaced decision:
 				     * "quarantine retry", "replay" */
 	bool explain;
+	/* The service's workers (issue 9): the account the spool recorded
+	 * (0: from the address), the spool file's id (stored unique: a
+	 * second commit of the same file is a duplicate) and the intake
+	 * source name ("smtp", ...; NULL: "file"). */
+	int64_t account_id;
+	const char *spool_id;
+	const char *intake;
 };
 
 struct pipeline_result {

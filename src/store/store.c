@@ -124,6 +124,14 @@ static const char *const migrations[] = {
 	"  replace(path, rtrim(path, replace(path, '/', '')), '');"
 	"UPDATE quarantine SET path = substr(path, 1, instr(path, ':') - 1)"
 	"  WHERE instr(path, ':') > 0;",
+	/* intake (store_intake.c, issue 9): the spool file a message was
+	 * taken from, unique so a message taken twice after a worker died
+	 * is stored once, and how it arrived (smtp, lmtp, imap, file). */
+	"ALTER TABLE messages ADD COLUMN spool_id TEXT;"
+	"ALTER TABLE messages ADD COLUMN intake TEXT NOT NULL DEFAULT 'file';"
+	"CREATE UNIQUE INDEX messages_spool_id ON messages(spool_id)"
+	"  WHERE spool_id IS NOT NULL;"
+	"CREATE INDEX messages_received ON messages(received_at);",
 	/* attribution (store_attribution.c): how each message was attributed
 	 * to its supplier and whether its template drifted (the supplier's
 	 * domain sent it but no marker matched); supplier_drift counts per

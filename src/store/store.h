@@ -19,7 +19,7 @@
 #include "parse/parser.h"
 
 #define STORE_TOKEN_LEN 26 /* 128 bits in base32 */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 

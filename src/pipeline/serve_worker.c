@@ -1,0 +1,279 @@
+/* serve_worker.c - a worker process of `trackmail serve`; see
+ * serve_worker.h. Loop: list new/, take up to a batch of messages (flock),
+ * decide them in one limited child, archive each decided one, release the
+ * rest; then wait for the next file (inotify on new/, or a second). */
+#include "pipeline/serve_worker.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "intake/spool.h"
+#include "pipeline/pipeline.h"
+#include "store/store_intake.h"
+
+/* Messages one child decides before the worker lists new/ again: small,
+ * so that N workers share a burst. */
+#define SERVE_WORKER_BATCH 8
+
+struct ctx {
+	const struct serve_worker_opts *o;
+	struct spool *spool;
+	struct pipeline pl;
+	struct parser_matcher *matcher;
+	struct spool_message msgs[SERVE_WORKER_BATCH];
+	size_t n;
+	char *db_path;
+};
+
+static void log_result(const struct ctx *c, const struct spool_message *m,
+		       const struct pipeline_result *res, const char *event)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_printf(&b, "event=%s worker=%d spool_id=", event, c->o->index);
+	log_escape(&b, m->id);
+	buf_append_str(&b, " message_id=");
+	log_escape(&b, res->msg && res->msg->message_id ? res->msg->message_id
+							: "");
+	buf_append_str(&b, " account=");
+	log_escape(&b, res->account.name);
+	buf_printf(&b, " source=%s row=%" PRId64 " outcome=%s%s",
+		   spool_source_name(m->source), res->message_row,
+		   parse_outcome_name(res->parse.outcome),
+		   res->duplicate ? " duplicate=1" : "");
+	if (res->quarantine_id)
+		buf_printf(&b, " quarantine_id=%" PRId64, res->quarantine_id);
+	log_msg(LOG_INFO, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static void log_failure(const struct ctx *c, const struct spool_message *m,
+			const char *what, const char *error)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_printf(&b, "event=%s worker=%d spool_id=", what, c->o->index);
+	log_escape(&b, m->id);
+	buf_append_str(&b, " error=");
+	log_escape(&b, error ? error : "");
+	log_msg(LOG_ERROR, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static bool store_refuses(int r)
+{
+	return r == -ENOSPC || r == -EIO || r == -EROFS || r == -EACCES;
+}
+
+static int open_store(struct ctx *c, struct store **st)
+{
+	if (*st)
+		return 0;
+	const char *err = NULL;
+	int r = store_open(c->db_path, st, &err);
+	if (r < 0) {
+		struct buf b;
+		buf_init(&b, 4096);
+		log_escape(&b, err ? err : strerror(-r));
+		log_msg(LOG_ERROR, "event=store-open-failed worker=%d "
+			"error=%s", c->o->index, buf_cstr(&b));
+		buf_free(&b);
+	}
+	return r;
+}
+
+/* Archives m after its decision is committed. */
+static void archive(struct ctx *c, struct spool_message *m)
+{
+	char err[512];
+	if (spool_archive(c->spool, m, err, sizeof(err)) < 0)
+		log_failure(c, m, "archive-failed", err);
+}
+
+/* Already stored (a worker died between commit and archive)? */
+static int already_stored(struct ctx *c, struct store *st,
+			  struct spool_message *m)
+{
+	int64_t row;
+	int r = store_intake_by_spool_id(st, m->id, &row);
+	if (r == 1) {
+		log_msg(LOG_INFO, "event=already-decided worker=%d row=%" PRId64,
+			c->o->index, row);
+		archive(c, m);
+	}
+	return r;
+}
+
+static int process_one(size_t i, void *vctx)
+{
+	struct ctx *c = vctx;
+	struct spool_message *m = &c->msgs[i];
+	if (*c->o->stop)
+		return WORKER_STOP; /* left in new/ for the next start */
+	if (open_store(c, &c->pl.store) < 0)
+		return 1 | WORKER_STOP;
+	int r = already_stored(c, c->pl.store, m);
+	if (r != 0)
+		return r < 0 ? 1 : 0;
+	struct pipeline pl = c->pl;
+	pl.account_id = m->account_id;
+	pl.spool_id = m->id;
+	pl.intake = spool_source_name(m->source);
+	struct pipeline_result res;
+	pipeline_result_init(&res);
+	r = pipeline_process(&pl, m->raw, m->raw_len, m->id, &res);
+	int rc = 0;
+	if (r < 0) {
+		log_failure(c, m, "store-failed", res.error);
+		rc = 1 | (store_refuses(r) ? WORKER_STOP : 0);
+	} else {
+		log_result(c, m, &res, "decided");
+		archive(c, m);
+	}
+	pipeline_result_clear(&res);
+	return rc;
+}
+
+static int crashed_one(size_t i, const char *why, bool timeout, void *vctx)
+{
+	struct ctx *c = vctx;
+	struct spool_message *m = &c->msgs[i];
+	/* This process's own connection, opened for this and closed
+	 * again: no connection may cross the next fork(). */
+	struct pipeline pl = c->pl;
+	pl.store = NULL;
+	if (open_store(c, &pl.store) < 0)
+		return 1 | WORKER_STOP;
+	int r = already_stored(c, pl.store, m);
+	if (r != 0) {
+		store_close(&pl.store);
+		return r < 0 ? 1 : 0;
+	}
+	pl.account_id = m->account_id;
+	pl.spool_id = m->id;
+	pl.intake = spool_source_name(m->source);
+	char *detail = xasprintf("the decoder worker died on this message: %s",
+				 why);
+	struct pipeline_result res;
+	pipeline_result_init(&res);
+	r = pipeline_record_crash(&pl, m->raw, m->raw_len, m->id,
+				  timeout ? "decoder-timeout" : "decoder-crash",
+				  detail, &res);
+	store_close(&pl.store);
+	int rc = 0;
+	if (r < 0) {
+		log_failure(c, m, "store-failed", res.error);
+		rc = 1;
+	} else {
+		log_result(c, m, &res, "decoder-crash");
+		archive(c, m);
+	}
+	pipeline_result_clear(&res);
+	free(detail);
+	return rc;
+}
+
+static void child_done(void *vctx)
+{
+	struct ctx *c = vctx;
+	store_close(&c->pl.store);
+}
+
+/* Takes up to SERVE_WORKER_BATCH messages from new/, oldest first. */
+static void take_batch(struct ctx *c)
+{
+	c->n = 0;
+	char **names;
+	size_t n;
+	if (spool_list_new(c->spool, &names, &n) < 0)
+		return;
+	/* Start at a different place per worker so that N workers do not
+	 * all queue on the same oldest file. */
+	size_t start = n ? (size_t)c->o->index % n : 0;
+	if (n <= SERVE_WORKER_BATCH * 2)
+		start = 0;
+	for (size_t k = 0; k < n && c->n < SERVE_WORKER_BATCH; k++) {
+		const char *id = names[(start + k) % n];
+		char err[512];
+		struct spool_message *m = &c->msgs[c->n];
+		int r = spool_take(c->spool, id, m, err, sizeof(err));
+		if (r == 1)
+			c->n++;
+		else if (r < 0)
+			log_failure(c, m, "spool-read-failed", err);
+	}
+	spool_names_free(names, n);
+}
+
+int serve_worker_run(const struct serve_worker_opts *o)
+{
+	struct ctx c = { .o = o };
+	char err[512];
+	if (spool_open(&c.spool, o->data_dir, err, sizeof(err)) < 0) {
+		struct buf b;
+		buf_init(&b, 4096);
+		log_escape(&b, err);
+		log_msg(LOG_ERROR, "event=spool-open-failed error=%s",
+			buf_cstr(&b));
+		buf_free(&b);
+		return 3;
+	}
+	c.db_path = xasprintf("%s/trackmail.db", o->data_dir);
+	c.matcher = parser_matcher_new();
+	c.pl.parsers = o->parsers;
+	c.pl.matcher = c.matcher;
+	c.pl.data_dir = o->data_dir;
+	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ino >= 0 && inotify_add_watch(ino, spool_dir(c.spool, "new"),
+					  IN_MOVED_TO | IN_CREATE) < 0) {
+		close(ino);
+		ino = -1;
+	}
+	log_msg(LOG_INFO, "event=worker-started worker=%d pid=%ld", o->index,
+		(long)getpid());
+	static const struct worker_ops ops = {
+		.process = process_one,
+		.crashed = crashed_one,
+		.child_done = child_done,
+	};
+	int rc = 0;
+	while (!*o->stop && getppid() == o->supervisor) {
+		char drain[4096];
+		while (ino >= 0 && read(ino, drain, sizeof(drain)) > 0) {
+		}
+		take_batch(&c);
+		if (c.n) {
+			int r = worker_run(c.n, &ops, &c, &o->limits,
+					   o->isolate);
+			if (r < 0)
+				log_msg(LOG_ERROR, "event=decoder-start-failed "
+					"worker=%d error=\"%s\"", o->index,
+					strerror(-r));
+			bool failed = r != 0;
+			for (size_t i = 0; i < c.n; i++)
+				spool_message_release(&c.msgs[i]);
+			if (!failed)
+				continue; /* more may be waiting */
+		}
+		/* Nothing to take (or it failed: retried in a second). */
+		struct pollfd p = { .fd = ino, .events = POLLIN };
+		if (poll(&p, ino >= 0 ? 1 : 0, 1000) < 0 && errno != EINTR)
+			break;
+	}
+	log_msg(LOG_INFO, "event=worker-stopped worker=%d", o->index);
+	if (ino >= 0)
+		close(ino);
+	parser_matcher_free(&c.matcher);
+	free(c.db_path);
+	spool_close(c.spool);
+	return rc;
+}

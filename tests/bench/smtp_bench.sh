@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# smtp_bench.sh - a benchmark, not a test: SMTP intake throughput and idle
+# memory (docs/intake.md "Figures").
+#
+# 1. Messages/s accepted by `trackmail serve` over SMTP into the durable
+#    spool (each 250 after fsync + rename + directory fsync), 16 parallel
+#    connections from Postfix's smtp-source, against Postfix's smtp-sink
+#    (stores nothing) in the same run from the same client: the ratio.
+# 2. Resident memory of the SMTP/LMTP intake process holding 500 idle
+#    connections (after the greeting and EHLO).
+#
+# Usage: tests/bench/smtp_bench.sh [BUILD_DIR] [MESSAGES]
+# Targets on the 2-core reference machine: ratio >= 50 %, < 64 MB.
+set -eu
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$SRC/build}
+N=${2:-2000}
+TRACKMAIL=$BUILD/src/trackmail
+SOURCE=/usr/sbin/smtp-source
+SINK=/usr/sbin/smtp-sink
+for t in "$TRACKMAIL" "$SOURCE" "$SINK"; do
+	[ -x "$t" ] || { echo "missing $t (apt-get install postfix)" >&2; exit 2; }
+done
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/smtp-bench.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+	for _ in $(seq 200); do
+		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $1" >&2
+	exit 1
+}
+# rate SECONDS: messages per second, one decimal
+rate() { awk -v n="$N" -v t="$1" 'BEGIN { printf "%.1f", n / t }'; }
+# timed CMD...: wall seconds the command took
+timed() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+
+export TRACKMAIL_DOMAIN=bench.test
+export TRACKMAIL_PARSERS_DIR=$SRC/parsers
+D=$WORK/data
+addr=$("$TRACKMAIL" accounts add bench --data-dir "$D" | awk '{print $2}')
+
+# smtp-sink: accepts and discards
+SINK_PORT=$(free_port)
+sink_user=()
+[ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
+"$SINK" "${sink_user[@]}" -c 127.0.0.1:$SINK_PORT 256 >/dev/null 2>&1 &
+pids+=($!)
+wait_port "$SINK_PORT"
+sink_s=$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
+	-t "$addr" 127.0.0.1:$SINK_PORT)
+
+# trackmail: durable spool (workers decide in the background meanwhile)
+PORT=$(free_port)
+TRACKMAIL_SMTP_LISTEN=127.0.0.1:$PORT TRACKMAIL_LMTP_LISTEN= \
+	TRACKMAIL_SMTP_MAX_SESSIONS_PER_CLIENT=0 TRACKMAIL_LOG_LEVEL=warn \
+	"$TRACKMAIL" serve --data-dir "$D" 2>"$WORK/serve.log" &
+spid=$!
+pids+=($spid)
+wait_port "$PORT"
+tm_s=$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
+	-t "$addr" 127.0.0.1:$PORT)
+spooled=$(( $(find "$D/spool/new" "$D/spool/cur" "$D/archive" -type f \
+	2>/dev/null | wc -l) ))
+
+sink_rate=$(rate "$sink_s")
+tm_rate=$(rate "$tm_s")
+ratio=$(awk -v a="$tm_rate" -v b="$sink_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
+echo "messages=$N connections=16 size=2000"
+echo "smtp-sink:        ${sink_rate} msg/s (${sink_s} s)"
+echo "trackmail spool:  ${tm_rate} msg/s (${tm_s} s), ${spooled} files in spool/archive"
+echo "ratio:            ${ratio} % of smtp-sink (target >= 50 %)"
+
+# 500 idle connections: RSS of the intake process (the child that holds
+# the listening socket)
+python3 - "$PORT" 500 >"$WORK/idle.out" <<'EOF' &
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+socks = []
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.recv(512)
+    s.sendall(b"EHLO idle.test\r\n")
+    socks.append(s)
+for s in socks:
+    s.recv(512)
+print("open", flush=True)
+time.sleep(30)
+EOF
+pids+=($!)
+for _ in $(seq 300); do grep -q open "$WORK/idle.out" && break; sleep 0.1; done
+ipid=$(ss -Htlnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$ipid/status")
+conns=$(ls "/proc/$ipid/fd" | wc -l)
+echo "idle:             $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') MB resident with 500 idle connections ($conns fds) (target < 64 MB)"

@@ -1,0 +1,192 @@
+#!/bin/bash
+# serve.sh - `trackmail serve` as a real process tree: mail put into the
+# spool (`trackmail spool add`) is decided by a worker and archived;
+# SIGTERM while mail keeps arriving loses nothing (every spooled message
+# is decided after the next start, exactly once); a killed worker is
+# restarted; what a crash left in new/ is decided on start and stale tmp/
+# files removed; SIGHUP makes the next mail decided by a changed parser
+# file, a broken one keeps the old set; serve refuses a broken parser
+# file unless --skip-broken-parsers; children die with the supervisor.
+. "$(dirname "$0")/lib.sh"
+
+D="$WORK/data"
+P="$WORK/parsers"
+cp -r "$PARSERS" "$P"
+export TRACKMAIL_PARSERS_DIR="$P"
+# Mail comes through `spool add` here; the SMTP/LMTP listeners are off
+# (an empty listen value), smtp_intake.sh and postfix_lmtp.sh test them.
+export TRACKMAIL_SMTP_LISTEN= TRACKMAIL_LMTP_LISTEN=
+LOG="$WORK/serve.log"
+SERVE_PID=
+stop_serve() {
+	if [ -n "$SERVE_PID" ]; then
+		kill -TERM "$SERVE_PID" 2>/dev/null
+		wait "$SERVE_PID" 2>/dev/null
+		SERVE_RC=$?
+		SERVE_PID=
+	fi
+}
+trap 'stop_serve; [ -n "${SERVE_PID:-}" ] && kill -9 -- -"$SERVE_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+start_serve() {
+	setsid "$TRACKMAIL" serve --data-dir "$D" --workers 2 "$@" >>"$LOG" 2>&1 &
+	SERVE_PID=$!
+	for _ in $(seq 100); do
+		grep -q "event=serve-ready pid=$SERVE_PID" "$LOG" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_for N: until N messages are stored (10 s at most).
+wait_for() {
+	for _ in $(seq 200); do
+		[ "$("$TRACKMAIL" messages list --json --data-dir "$D" | wc -l)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# mail N: a message with its own Message-ID (distinct bytes).
+mail() {
+	sed "s/^Message-ID: <.*>/Message-ID: <serve-$1@test.example>/" \
+		"$SRC/tests/data/fallback/schema_org_parcel.eml" >"$WORK/m$1.eml"
+	echo "$WORK/m$1.eml"
+}
+count() { "$TRACKMAIL" messages list --json --data-dir "$D" | wc -l; }
+# alive PID: running (a zombie is dead: PID 1 of a container may not reap)
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
+spool_new() { find "$D/spool/new" -type f | wc -l; }
+
+# --- a message through the service ---
+check "serve starts" start_serve
+"$TRACKMAIL" spool add "$(mail 1)" --data-dir "$D" >"$WORK/id1" 2>&1
+check "spool add prints the spool id" grep -q 'P[0-9]*Q' "$WORK/id1"
+check "the worker decides it" wait_for 1
+"$TRACKMAIL" messages list --json --data-dir "$D" >"$WORK/list.json"
+check "messages list: source file, account default, message_id" \
+	python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).readline())
+assert o["source"] == "file" and o["account"] == "default", o
+assert o["message_id"] == "serve-1@test.example", o
+assert o["outcome"] == "shipped" and o["shipments"][0]["tracking"] == "1ZVYD40K1265428707", o
+assert o["received"].endswith("Z")' "$WORK/list.json"
+check "the raw message is archived under archive/<day>/" \
+	test -f "$D/archive/$(date -u +%F)/$(cat "$WORK/id1")"
+check "the spool is empty" test "$(spool_new)" -eq 0
+check "messages show ID" sh -c "'$TRACKMAIL' messages show 1 --json --data-dir '$D' | grep -q serve-1@test.example"
+check "messages list --since 1h has it, a future date not" sh -c "
+	[ \$('$TRACKMAIL' messages list --json --since 1h --data-dir '$D' | wc -l) -eq 1 ] &&
+	[ \$('$TRACKMAIL' messages list --json --since 2999-01-01 --data-dir '$D' | wc -l) -eq 0 ]"
+check "messages list --account other lists nothing" sh -c "
+	[ \$('$TRACKMAIL' messages list --json --account nobody --data-dir '$D' | wc -l) -eq 0 ]"
+check "a bad --since is a usage error" sh -c "
+	'$TRACKMAIL' messages list --since yesterday --data-dir '$D' 2>/dev/null; [ \$? -eq 2 ]"
+"$TRACKMAIL" status --json --data-dir "$D" >"$WORK/status.json"
+check "status: running, 2 workers, depth 0, last decision" python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert o["serve_running"] and o["workers"] == 2 and o["spool_depth"] == 0, o
+assert o["last_decision"]["id"] == 1, o' "$WORK/status.json"
+check "log lines are key=value with the spool id and message id" \
+	grep -q 'event=decided worker=[0-9] spool_id="'"$(cat "$WORK/id1")"'" message_id="serve-1@test.example"' "$LOG"
+
+# --- the same spool file taken twice is stored once ---
+"$TRACKMAIL" spool add "$(mail 1)" --data-dir "$D" >/dev/null
+sleep 1
+check "the same bytes again: a duplicate, not a second row" test "$(count)" -eq 1
+
+# --- a killed worker is restarted ---
+wpid=$(grep -o "event=child-started child=worker index=0 pid=[0-9]*" "$LOG" | tail -1)
+wpid=${wpid##*=}
+kill -9 "$wpid"
+restarted=no
+for _ in $(seq 50); do
+	if grep -q "event=child-started child=worker .* pid=" "$LOG" &&
+		[ "$(grep -c 'event=child-started child=worker' "$LOG")" -ge 3 ]; then
+		restarted=yes; break
+	fi
+	sleep 0.1
+done
+check "a killed worker is restarted" test "$restarted" = yes
+check "the death is logged" grep -q "event=child-died child=worker .*pid=$wpid signal=9" "$LOG"
+"$TRACKMAIL" spool add "$(mail 2)" --data-dir "$D" >/dev/null
+check "mail is decided after the restart" wait_for 2
+
+# --- SIGHUP: a changed parser file decides the next mail ---
+cat >"$P/tinyshop_test.yaml" <<'YAML'
+id: tinyshop_test
+name: Tiny Shop (test)
+kind: supplier
+countries: [US]
+match:
+  keywords: [tinyshop]
+  from:
+    - '@tinyshop\.example>'
+  subject:
+    - 'on its way'
+events:
+  - event: shipped
+    subject: ['on its way']
+    tracking: optional
+default_event: other
+default_tracking: optional
+extract:
+  order:
+    - '(?<order>SO-[0-9]+)'
+YAML
+kill -HUP "$SERVE_PID"
+for _ in $(seq 50); do grep -q "event=reloaded" "$LOG" && break; sleep 0.1; done
+check "SIGHUP reloads" grep -q "event=reloaded" "$LOG"
+sleep 0.5
+"$TRACKMAIL" spool add "$(mail 3)" --data-dir "$D" >/dev/null
+wait_for 3
+check "the next mail is decided by the new parser file" sh -c "
+	'$TRACKMAIL' messages list --json --data-dir '$D' | grep serve-3@ | grep -q '\"supplier\":\"tinyshop_test\"'"
+echo 'id: [broken' >"$P/broken_test.yaml"
+kill -HUP "$SERVE_PID"
+for _ in $(seq 50); do grep -q "event=reload-failed what=parsers" "$LOG" && break; sleep 0.1; done
+check "a broken parser on SIGHUP keeps the old set and says so" \
+	grep -q "event=reload-failed what=parsers action=kept-old" "$LOG"
+"$TRACKMAIL" spool add "$(mail 4)" --data-dir "$D" >/dev/null
+wait_for 4
+check "the old set still decides" sh -c "
+	'$TRACKMAIL' messages list --json --data-dir '$D' | grep serve-4@ | grep -q '\"supplier\":\"tinyshop_test\"'"
+
+# --- SIGTERM while mail arrives: nothing lost ---
+for i in $(seq 10 59); do mail "$i" >/dev/null; done
+( for i in $(seq 10 59); do "$TRACKMAIL" spool add "$WORK/m$i.eml" --data-dir "$D" >/dev/null || echo fail; done ) >"$WORK/adds" &
+adder=$!
+sleep 0.3
+pids=$(pgrep -g "$SERVE_PID" | tr '\n' ' ')
+stop_serve
+check "SIGTERM: serve exits 0" test "$SERVE_RC" -eq 0
+alive=0
+for p in $pids; do alive "$p" && alive=$((alive + 1)); done
+check "SIGTERM: no process of the group is left" test "$alive" -eq 0
+wait "$adder"
+check "every spool add succeeded" test ! -s "$WORK/adds"
+left=$(spool_new)
+rm -f "$P/broken_test.yaml"
+# a crash left a tmp/ file (never acknowledged) and whatever is in new/
+echo "half written" >"$D/spool/tmp/1.M000001P999999999Q1.crashed"
+check "serve refuses a broken parser file" sh -c "
+	echo 'id: [broken' >'$P/broken2.yaml'
+	'$TRACKMAIL' serve --data-dir '$D' --workers 1 >/dev/null 2>&1; rc=\$?
+	[ \$rc -eq 3 ]"
+rm -f "$P/broken2.yaml"
+start_serve
+check "restart: new/ left by the stop ($left) is decided, 54 in all" wait_for 54
+check "exactly once: 54 rows for 54 distinct mails" test "$(count)" -eq 54
+check "stale tmp/ file removed on start" test ! -e "$D/spool/tmp/1.M000001P999999999Q1.crashed"
+check "the spool is empty" test "$(spool_new)" -eq 0
+
+# --- children die with the supervisor (kill -9) ---
+pids=$(pgrep -P "$SERVE_PID" | tr '\n' ' ')
+kill -9 "$SERVE_PID"
+wait "$SERVE_PID" 2>/dev/null
+SERVE_PID=
+sleep 0.5
+alive=0
+for p in $pids; do alive "$p" && alive=$((alive + 1)); done
+check "kill -9 of the supervisor takes its workers with it" test "$alive" -eq 0
+[ "$failed" -eq 0 ] || sed "s/^/# /" "$LOG"
+finish
