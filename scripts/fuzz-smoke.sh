@@ -21,14 +21,15 @@ if [ ! -d "$build" ]; then
 	CC=clang meson setup "$build" -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz_mail_decode tests/fuzz/fuzz_parse >/dev/null
+ninja -C "$build" tests/fuzz/fuzz_mail_decode tests/fuzz/fuzz_parse \
+	tests/fuzz/fuzz_smtp >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$build/findings"
 status=0
-targets="fuzz_mail_decode:mail fuzz_parse:mail"
-secs=$((secs / 2))
+targets="fuzz_mail_decode:mail fuzz_parse:mail fuzz_smtp:smtp"
+secs=$((secs / 3)) # the total stays FUZZ_SECONDS
 for target in $targets; do
 	name=${target%%:*}
 	corpus=tests/fuzz/corpus/${target#*:}

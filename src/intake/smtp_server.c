@@ -986,6 +986,20 @@ static void session_events(struct bufferevent *bev, short what, void *arg)
 				"error=\"%s\"", s->id, msg);
 		}
 	}
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    !s->closing) {
+		/* the client closed its side: its last replies still go out
+		 * (a message waiting for the spool gets its answer first) */
+		bufferevent_disable(s->bev, EV_READ);
+		if (s->mode == MODE_WAIT) {
+			s->expired = true;
+			return;
+		}
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0) {
+			session_close(s);
+			return;
+		}
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		session_free(s);
 }

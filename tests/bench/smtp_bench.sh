@@ -50,6 +50,7 @@ timed() {
 }
 
 export TRACKMAIL_DOMAIN=bench.test
+export TRACKMAIL_PARSERS_DIR=$SRC/parsers
 D=$WORK/data
 addr=$("$TRACKMAIL" accounts add bench --data-dir "$D" | awk '{print $2}')
 

@@ -6,10 +6,12 @@ ADDR is PORT (127.0.0.1) or unix:PATH. The script comes on stdin, one step
 a line:
   S text        send text + CRLF
   R literal     send raw bytes, a Python bytes literal: b'..\\r\\n'
+  B literal     send raw bytes one at a time (each its own TCP segment)
   E code        read one (multi-line) reply; its code must be `code`
   C             the server must close the connection (EOF within 5 s)
   N count       send count NOOP lines in one stream (from a thread, as a
                 pipelining client does) and read count 250 replies
+  H             half-close: shut down the sending side (replies still come)
   W seconds     sleep
 The greeting is read first and must be 220. Every reply is printed as
 "<< line"; a mismatch prints "MISMATCH ..." and exits 1."""
@@ -73,6 +75,11 @@ for raw in sys.stdin:
             sock.sendall(arg.encode() + b"\r\n")
         elif op == "R":
             sock.sendall(ast.literal_eval(arg))
+        elif op == "B":
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for b in ast.literal_eval(arg):
+                sock.sendall(bytes([b]))
+                time.sleep(0.002)
         elif op == "N":
             count = int(arg)
             sender = threading.Thread(
@@ -91,6 +98,8 @@ for raw in sys.stdin:
                 sys.exit(1)
         elif op == "E":
             expect(arg)
+        elif op == "H":
+            sock.shutdown(socket.SHUT_WR)
         elif op == "W":
             time.sleep(float(arg))
         elif op == "C":

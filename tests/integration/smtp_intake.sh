@@ -73,6 +73,25 @@ spid=
 check "SIGTERM: serve exits 0" [ "$st" -eq 0 ]
 check "the LMTP socket is removed on exit" test ! -e "$D/lmtp.sock"
 
+# STARTTLS from tls_cert/tls_key (a self-signed pair made here)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.ex.test \
+	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+PORT=$(free_port)
+printf 'smtp_listen: "127.0.0.1:%s"\nlmtp_listen: ""\nworkers: 1\ntls_cert: %s\ntls_key: %s\nsmtp_hostname: mx.ex.test\n' \
+	"$PORT" "$WORK/cert.pem" "$WORK/key.pem" >"$WORK/tls.yaml"
+"$TRACKMAIL" serve --config "$WORK/tls.yaml" --data-dir "$D" \
+	2>"$WORK/serve3.log" &
+spid=$!
+wait_port "$PORT"
+swaks --server 127.0.0.1:$PORT --from supplier@shop.test --to "$addr" -tls \
+	--header 'Subject: over tls' >"$WORK/t1" 2>&1
+check "tls_cert set: STARTTLS advertised, TLS started, 250 queued" \
+	bash -c "grep -q 'TLS started' '$WORK/t1' && grep -q '250 2.0.0 Ok: queued as' '$WORK/t1' && grep -q '220 mx.ex.test' '$WORK/t1'"
+check "no LMTP socket when lmtp_listen is empty" test ! -e "$D/lmtp.sock"
+kill -TERM "$spid"
+wait "$spid"
+spid=
+
 # an empty smtp_listen turns SMTP off (config file), LMTP stays
 printf 'smtp_listen: ""\nworkers: 1\n' >"$WORK/off.yaml"
 "$TRACKMAIL" serve --config "$WORK/off.yaml" --data-dir "$D" \
