@@ -948,6 +948,18 @@ int store_record_result(struct store *store, int64_t account_id,
 	int rc = store_step_done(store, st);
 	if (rc == 0)
 		rc = store_attribution_record(store, msg_row, r);
+	if (rc == 0) {
+		/* A message's events are those of its current decision: a
+		 * re-decided message (quarantine retry, replay) replaces them
+		 * rather than adding them again. */
+		static const char del[] =
+			"DELETE FROM events WHERE message_row = ?";
+		st = store_stmt(store, del);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, msg_row);
+		rc = store_step_done(store, st);
+	}
 	if (rc < 0 || r->outcome == OUTCOME_QUARANTINED)
 		return rc;
 

@@ -45,6 +45,13 @@ check "the shipment is stored once" test "$(sql "$DB" "SELECT count(*) FROM ship
 check "the same mail again is a duplicate of that row" grep -q '"outcome":"duplicate"' "$WORK/again.json"
 check "the resolved file is found in cur/ flagged Seen" \
 	bash -c "'$TRACKMAIL' quarantine show 1 --json --data-dir '$D' | grep -q '\"path\":\"$D/quarantine/1/cur/[^\"]*:2,S\"'"
+events1=$(sql "$DB" "SELECT count(*) FROM events WHERE message_row=1")
+check "the decided message has its events" test "$events1" -ge 1
+# Deciding the same row again (as replay will) replaces its events.
+sql "$DB" "UPDATE quarantine SET state='open' WHERE id=1"
+"$TRACKMAIL" quarantine retry 1 --data-dir "$D" > /dev/null 2>&1
+check "a second re-decision keeps the events of one decision ($events1)" \
+	test "$(sql "$DB" "SELECT count(*) FROM events WHERE message_row=1")" -eq "$events1"
 
 # --- 3. a worker killed between its commit and its "done" report ---------
 D="$WORK/kill"
