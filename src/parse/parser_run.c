@@ -701,8 +701,11 @@ struct found_number {
 	char number[CARRIER_NUMBER_MAX];
 	char *order;
 	const struct rule *rule;
-	const char *named;
+	const char *named;  /* NULL, or named_buf */
 	size_t named_len;
+	/* A copy: the carrier name may live in the caller's stack (the
+	 * schema.org parcels) and is read after that caller returns. */
+	char named_buf[128];
 	bool fixed;
 	bool named_by_line; /* named by a carrier line, not the rule */
 };
@@ -741,8 +744,14 @@ static void add_found(struct found_list *fl, const char *s, size_t len,
 	snprintf(f->number, sizeof(f->number), "%s", chk.normalized);
 	f->order = order ? xstrdup(order) : NULL;
 	f->rule = rule;
-	f->named = named;
-	f->named_len = named_len;
+	if (named) {
+		if (named_len >= sizeof(f->named_buf))
+			named_len = sizeof(f->named_buf) - 1;
+		memcpy(f->named_buf, named, named_len);
+		f->named_buf[named_len] = '\0';
+		f->named = f->named_buf;
+	}
+	f->named_len = named ? named_len : 0;
 	f->fixed = fixed;
 	f->named_by_line = by_line && named && !fixed;
 }

@@ -66,7 +66,9 @@ static void answer(evutil_socket_t fd, short what, void *arg)
 	size_t len;
 	const char *data = smtp_transaction_data(p->tx, &len);
 	unsigned long n = ++p->h->n;
-	for (size_t i = 0; i < smtp_transaction_rcpt_count(p->tx); i++) {
+	/* The last rcpt_done frees the transaction: count it first. */
+	size_t n_rcpt = smtp_transaction_rcpt_count(p->tx);
+	for (size_t i = 0; i < n_rcpt; i++) {
 		int64_t fail;
 		smtp_transaction_rcpt(p->tx, i, &fail);
 		struct smtp_reply rep = { 250, "2.0.0", "queued" };
