@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Per-store rules against the fake Shopify (docs/dispatch.md "Rules as
 # data"): `stores set NAME rules.<rule> VALUE` changes what happens to a
-# push, and an unknown rule name or value is refused.
+# push, and an unknown rule name or value is refused. And a corrected
+# number (docs/dispatch.md "Corrected numbers"): `tracking set` with a new
+# number for a shipment already pushed updates the fulfilment, never
+# adds a second one.
 . "$SRC/tests/dispatch/lib_dispatch.sh"
 
 D="$WORK/data"
@@ -70,5 +73,25 @@ check "(one create in all)" test "$(creates)" -eq $((c2 + 1))
 dispatch
 check "unknown_carrier other: the name and our URL" \
 	test "$(fcompany H01EVR1234567890)" = "Evri|https://www.evri.com/track/parcel/H01EVR1234567890"
+
+# 5. a corrected number: tracking set on a pushed shipment updates it
+c1=$(creates)
+"$TRACKMAIL" tracking set --supplier acme --data-dir "$D" SO-1 "${N[2]}" ups > /dev/null
+check "the corrected push is due" test "$(pushstate "${N[2]}")" = due
+check "carrying the pushed number as previous_tracking" \
+	test "$(sql "$DB" "SELECT p.previous_tracking FROM pushes p JOIN shipments s ON s.id = p.shipment_id WHERE s.tracking_number = '${N[2]}'")" = "${N[1]}"
+dispatch
+check "corrected number: dispatch --once exits 0" test $? -eq 0
+check "corrected number: done" test "$(pushstate "${N[2]}")" = done
+check "the fulfillment carries the new number" test "$(fcount "${N[2]}")" -eq 1
+check "not the old one" test "$(fcount "${N[1]}")" -eq 0
+check "no second fulfillmentCreate" test "$(creates)" -eq "$c1"
+check "one fulfillment on the order" \
+	test "$(state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(1 for f in s["fulfillments"] if f["order"].endswith("/1")))')" -eq 1
+
+# 6. a first number for an order not pushed yet is no correction
+order 2 "${N[3]}"
+check "a first number has no previous_tracking" \
+	test -z "$(sql "$DB" "SELECT p.previous_tracking FROM pushes p JOIN shipments s ON s.id = p.shipment_id WHERE s.tracking_number = '${N[3]}'")"
 
 finish
