@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "core/util.h"
 #include "dispatch/dispatch.h"
+#include "dispatch/rules.h"
 #include "store/store_orders.h"
 
 static const char *const channels[] = {
@@ -118,7 +119,8 @@ static const char stores_usage[] =
 	"loopback). The token file holds the token (shopify, bigcommerce,\n"
 	"wix) or a JSON object of the channel's fields; it is stored in the\n"
 	"database and never printed. Settings: api_version, notify_customer,\n"
-	"rules (docs/dispatch.md).\n";
+	"rules.<rule> (docs/dispatch.md \"Rules as data\"; an unknown rule or\n"
+	"value is refused).\n";
 
 static void list_store(const struct store_channel *c, void *vjson)
 {
@@ -253,7 +255,29 @@ static int stores_run(struct cli_common *common, char **args, int n,
 	if (strcmp(cmd, "set") == 0 && n == 4) {
 		if (cli_open_store(common, &store) < 0)
 			return EXIT_CANNOT_START;
-		int r = store_channel_set(store, args[1], args[2], args[3]);
+		int r = 0;
+		if (strncmp(args[2], "rules.", 6) == 0) {
+			/* a rule: only the channel's names and values */
+			struct store_channel c;
+			char err[512];
+			r = store_channel_get(store, args[1], false, &c);
+			if (r == 0) {
+				bool okr = rules_check_setting(c.channel,
+							       args[2] + 6,
+							       args[3], err,
+							       sizeof(err));
+				store_channel_clear(&c);
+				if (!okr) {
+					fprintf(stderr, "trackmail: store %s: "
+						"%s (docs/dispatch.md "
+						"\"Rules\")\n", args[1], err);
+					store_close(&store);
+					return EXIT_SOME_FAILED;
+				}
+			}
+		}
+		if (r == 0)
+			r = store_channel_set(store, args[1], args[2], args[3]);
 		if (r == -ENOENT)
 			fprintf(stderr, "trackmail: no store %s\n", args[1]);
 		else if (r < 0)

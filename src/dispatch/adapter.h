@@ -89,6 +89,8 @@ struct push_outcome {
 	char reason[256];           /* no secret in it */
 	long retry_after_s;
 	char remote_ref[128];       /* fulfilment/shipment id to keep */
+	const char *rule;           /* the situation's rule (rules.h), or
+				     * NULL: a store may change the verdict */
 };
 
 struct push_state;

@@ -66,6 +66,13 @@ enum push_verdict adapter_outcome(struct push_outcome *out,
 	return verdict;
 }
 
+enum push_verdict adapter_rule(struct push_outcome *out, const char *rule,
+			       enum push_verdict v)
+{
+	out->rule = rule;
+	return v;
+}
+
 long adapter_retry_after(const char *value)
 {
 	char *end;

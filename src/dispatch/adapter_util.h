@@ -37,6 +37,11 @@ enum push_verdict adapter_outcome(struct push_outcome *out,
 				  const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Tags out with the store rule (rules.h) of the situation, returns v:
+ * return adapter_rule(out, "fba_orders", adapter_outcome(...)); */
+enum push_verdict adapter_rule(struct push_outcome *out, const char *rule,
+			       enum push_verdict v);
+
 /* Rule 0.3's transient class: no answer, 408, 429, 5xx. Fills out with
  * PUSH_RETRY (Retry-After honoured) and returns true; else false. what
  * names the step for the reason. */

@@ -242,8 +242,9 @@ static enum push_verdict amz_error(struct push_state *st,
 	if (a->status == 404)
 		return adapter_outcome(out, PUSH_DEAD, "%s: order %s not found",
 				       what, st->order);
-	return adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
-			       what, a->status, msg);
+	return adapter_rule(out, "validation_errors",
+		adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
+			       what, a->status, msg));
 }
 
 /* Reads the order: FBA/cancelled -> manual, ours -> done, else picks the
@@ -288,9 +289,10 @@ static enum push_verdict amz_read(struct push_state *st, json_t *j,
 				       "order does not show our number",
 				       st->post_error);
 	if (by && strcmp(by, "MERCHANT") != 0)
-		return adapter_outcome(out, PUSH_MANUAL, "order %s is fulfilled "
+		return adapter_rule(out, "fba_orders",
+			adapter_outcome(out, PUSH_MANUAL, "order %s is fulfilled "
 				       "by %s (FBA): Amazon ships it", st->order,
-				       by);
+				       by));
 	if (status && strcmp(status, "CANCELLED") == 0)
 		return adapter_outcome(out, PUSH_MANUAL, "order %s is cancelled",
 				       st->order);

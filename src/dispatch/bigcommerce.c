@@ -207,8 +207,9 @@ static enum push_verdict bc_error(struct push_state *st,
 	if (a->status == 507)
 		return adapter_outcome(out, PUSH_MANUAL, "%s: the store's plan "
 				       "limit is reached (507)", what);
-	return adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
-			       what, a->status, msg);
+	return adapter_rule(out, "validation_errors",
+		adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
+			       what, a->status, msg));
 }
 
 /* 204 and an empty body are an empty list. */

@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "parse/carrier.h"
+#include "dispatch/rules.h"
 
 #define ANSWER_MAX (4u << 20)
 #define LEASE_S 86400
@@ -359,6 +360,7 @@ static void conclude(struct worker *w, struct job *j, enum push_verdict v,
 		     struct push_outcome *out)
 {
 	int64_t now = time(NULL);
+	v = rules_apply(&j->cs, v, out); /* the store's rules (rules.h) */
 	switch (v) {
 	case PUSH_DONE:
 		w->stats->done++;
@@ -647,6 +649,11 @@ static void start_job(struct worker *w, int64_t push_id)
 	store_push_lines(w->store, seller_order, add_line, j);
 	for (size_t i = 0; i < j->n_lines; i++)
 		j->lines[i].line_id = j->line_ids[i];
+	if (rules_hold(&j->cs, true, j->carrier, &out)) {
+		conclude(w, j, PUSH_MANUAL, &out);
+		job_free(j);
+		return;
+	}
 	if (start_conversion(w, j))
 		return;
 	begin_push(w, j);
@@ -674,6 +681,12 @@ static void begin_push(struct worker *w, struct job *j)
 		.previous_tracking = j->previous,
 		.remote_ref = j->remote_ref,
 	};
+	if (rules_hold(&j->cs, j->ad->carrier_code(j->carrier) != NULL,
+		       j->carrier, &out)) {
+		conclude(w, j, PUSH_MANUAL, &out);
+		job_free(j);
+		return;
+	}
 	j->st = j->ad->start_push(&j->cs, &req);
 	enum push_verdict v = j->st ? j->ad->step(j->st, NULL, &j->rq, &out)
 				    : PUSH_DEAD;

@@ -232,8 +232,9 @@ static enum push_verdict ebay_error(struct push_state *st,
 	if (a->status == 404)
 		return adapter_outcome(out, PUSH_DEAD, "%s: order %s not found",
 				       what, st->order);
-	return adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld, "
-			       "errorId %ld: %s)", what, a->status, eid, msg);
+	return adapter_rule(out, "validation_errors",
+		adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld, "
+			       "errorId %ld: %s)", what, a->status, eid, msg));
 }
 
 /* From the order: every line not fulfilled yet (all lines when every one

@@ -213,8 +213,9 @@ static enum push_verdict etsy_error(struct push_state *st,
 		return adapter_outcome(out, PUSH_DEAD, "%s: receipt %s not "
 				       "found in shop %s", what, st->receipt,
 				       st->shop);
-	return adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
-			       what, a->status, msg);
+	return adapter_rule(out, "validation_errors",
+		adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
+			       what, a->status, msg));
 }
 
 static enum push_verdict etsy_step(struct push_state *st,

@@ -14,6 +14,7 @@
 
 #include "core/util.h"
 #include "dispatch/adapter.h"
+#include "dispatch/adapter_util.h"
 
 #define SHOPIFY_DEFAULT_VERSION "2026-10"
 
@@ -407,8 +408,9 @@ static enum push_verdict after_preread(struct push_state *st, json_t *root,
 		return verdict(out, PUSH_DONE, "already on Shopify");
 	}
 	if (st->state == S_REREAD)
-		return verdict(out, PUSH_MANUAL, "Shopify refused: %s",
-			       st->error);
+		return adapter_rule(out, "validation_errors",
+				    verdict(out, PUSH_MANUAL,
+					    "Shopify refused: %s", st->error));
 	if (!json_is_null(json_object_get(order, "cancelledAt")) &&
 	    json_object_get(order, "cancelledAt"))
 		return verdict(out, PUSH_MANUAL, "order cancelled on Shopify");
@@ -479,10 +481,11 @@ static enum push_verdict after_preread(struct push_state *st, json_t *root,
 							     st->n_lines)) {
 		json_decref(by_fo);
 		if (other_app)
-			return verdict(out, PUSH_MANUAL,
+			return adapter_rule(out, "other_app_fulfillment",
+				verdict(out, PUSH_MANUAL,
 				       "the fulfillment order is held by "
 				       "another app's fulfillment service (or "
-				       "on hold): mark it shipped by hand");
+				       "on hold): mark it shipped by hand"));
 		if (st->n_lines && any_remaining)
 			return verdict(out, PUSH_MANUAL,
 				       "the order's lines do not match (or ask "

@@ -301,8 +301,9 @@ static enum push_verdict tt_fail(struct push_state *st,
 	if (code == 21008025)
 		return adapter_outcome(out, PUSH_MANUAL, "order %s is fulfilled "
 				       "by TikTok (FBT)", st->order);
-	return adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld, code "
-			       "%ld: %s)", what, a->status, code, msg);
+	return adapter_rule(out, "validation_errors",
+		adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld, code "
+			       "%ld: %s)", what, a->status, code, msg));
 }
 
 /* Scans the order detail. Returns PUSH_CONTINUE to go on. */

@@ -277,8 +277,9 @@ static enum push_verdict wm_error(struct push_state *st,
 	if (a->status == 404)
 		return adapter_outcome(out, PUSH_DEAD, "%s: order %s not found",
 				       what, st->po);
-	return adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
-			       what, a->status, msg);
+	return adapter_rule(out, "validation_errors",
+		adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
+			       what, a->status, msg));
 }
 
 /* Reads the order's lines: done/manual, or fills st->ship. Sets *ack when
@@ -337,9 +338,10 @@ static enum push_verdict wm_read(struct push_state *st, json_t *j,
 			continue;
 		}
 		if (node && strstr(node, "WFS"))
-			return adapter_outcome(out, PUSH_MANUAL, "PO %s line %s "
+			return adapter_rule(out, "wfs_lines",
+				adapter_outcome(out, PUSH_MANUAL, "PO %s line %s "
 					       "is fulfilled by Walmart (WFS)",
-					       st->po, n);
+					       st->po, n));
 		if (json_is_true(cancel) ||
 		    (json_is_string(cancel) &&
 		     strcmp(json_string_value(cancel), "true") == 0))

@@ -210,8 +210,9 @@ static enum push_verdict wix_error(struct push_state *st,
 	if (a->status == 404 && st->step != WIX_PATCH)
 		return adapter_outcome(out, PUSH_DEAD, "%s: order %s not found",
 				       what, st->order);
-	return adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
-			       what, a->status, msg);
+	return adapter_rule(out, "validation_errors",
+		adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld: %s)",
+			       what, a->status, msg));
 }
 
 /* What remains per order line, after the fulfillments in list. */

@@ -255,10 +255,11 @@ static enum push_verdict woo_error(struct push_state *st,
 		v = PUSH_RETRY;
 	} else if (code && strcmp(code, "rest_no_route") == 0 &&
 		   st->step != WOO_ORDER) {
-		v = adapter_outcome(out, PUSH_MANUAL,
+		v = adapter_rule(out, "no_tracking_addon",
+			adapter_outcome(out, PUSH_MANUAL,
 				    "%s: the site has no tracking add-on at "
 				    "/wp-json/%s (rest_no_route): add the "
-				    "number by hand", what, st->ns);
+				    "number by hand", what, st->ns));
 	} else if (a->status == 401 || (a->status == 403 && code)) {
 		v = adapter_outcome(out, PUSH_DEAD,
 				    "%s: credentials refused (HTTP %ld %s): "
@@ -272,9 +273,10 @@ static enum push_verdict woo_error(struct push_state *st,
 		v = adapter_outcome(out, PUSH_DEAD, "%s: order %s not found "
 				    "(%s)", what, st->order, code ? code : "404");
 	} else {
-		v = adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld "
+		v = adapter_rule(out, "validation_errors",
+			adapter_outcome(out, PUSH_MANUAL, "%s: refused (HTTP %ld "
 				    "%s: %s)", what, a->status,
-				    code ? code : "", msg);
+				    code ? code : "", msg));
 	}
 	json_decref(j);
 	return v;

@@ -1032,6 +1032,31 @@ int store_record_result(struct store *store, int64_t account_id,
 	return rc;
 }
 
+/* A number entered by the seller (`tracking set`) for a supplier order
+ * whose earlier shipment was already pushed to a seller order is a
+ * correction: the new push carries the pushed number as
+ * previous_tracking, so the adapter updates that fulfilment instead of
+ * adding a second one (docs/dispatch.md "Corrected numbers"). */
+static int mark_correction(struct store *store, int64_t oid, int64_t sid)
+{
+	static const char sql[] =
+		"UPDATE pushes SET previous_tracking = ("
+		" SELECT s.tracking_number FROM pushes p JOIN shipments s"
+		" ON s.id = p.shipment_id WHERE s.supplier_order_id = ?1"
+		" AND s.id <> ?2 AND p.seller_order_id = pushes.seller_order_id"
+		" AND p.state IN ('sent', 'done')"
+		" ORDER BY p.updated_at DESC, p.id DESC LIMIT 1)"
+		" WHERE shipment_id = ?2 AND seller_order_id IS NOT NULL";
+	if (!oid || !sid)
+		return 0;
+	sqlite3_stmt *st = store_stmt(store, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, oid);
+	sqlite3_bind_int64(st, 2, sid);
+	return store_step_done(store, st);
+}
+
 int store_manual_shipment(struct store *store, int64_t account_id,
 			  const char *supplier, const char *order,
 			  const char *number, const char *carrier,
@@ -1088,6 +1113,8 @@ int store_manual_shipment(struct store *store, int64_t account_id,
 				 carrier, msg_row, &sid);
 	if (r == 0)
 		r = add_event(store, account_id, msg_row, oid, sid, "shipped");
+	if (r == 0)
+		r = mark_correction(store, oid, sid);
 	if (r < 0)
 		return r;
 	static const char upd[] =
