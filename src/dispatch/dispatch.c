@@ -813,7 +813,11 @@ int dispatch_run(struct store *store, const char *data_dir,
 	}
 	while (!w.failed) {
 		int64_t now = time(NULL);
-		fill(&w, now);
+		bool stopping = o->stop && *o->stop;
+		if (stopping && w.active == 0)
+			break;
+		if (!stopping)
+			fill(&w, now);
 		if (w.active == 0) {
 			int64_t next = 0;
 			int has = store_push_next_at(store, &next);

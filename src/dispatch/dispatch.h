@@ -10,6 +10,7 @@
 #ifndef TRACKMAIL_DISPATCH_H
 #define TRACKMAIL_DISPATCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,9 @@ struct dispatch_opts {
 	int concurrency;      /* requests in flight (default 16) */
 	int max_attempts;     /* then dead (default 8) */
 	long once_horizon_s;  /* --once waits for retries due within this */
+	/* Set from a SIGTERM handler (the `dispatch` process of serve):
+	 * start nothing new, wait for the requests in flight, return. */
+	volatile sig_atomic_t *stop;
 };
 
 struct dispatch_stats {

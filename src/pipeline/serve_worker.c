@@ -232,6 +232,7 @@ int serve_worker_run(const struct serve_worker_opts *o)
 	c.pl.parsers = o->parsers;
 	c.pl.matcher = c.matcher;
 	c.pl.data_dir = o->data_dir;
+	c.pl.dkim_query_file = o->dkim_query_file;
 	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino >= 0 && inotify_add_watch(ino, spool_dir(c.spool, "new"),
 					  IN_MOVED_TO | IN_CREATE) < 0) {
