@@ -39,6 +39,11 @@ struct dispatch_stats {
 int dispatch_run(struct store *store, const char *data_dir,
 		 const struct dispatch_opts *o, struct dispatch_stats *stats);
 
+/* Wakes a running dispatcher of data_dir: one datagram to
+ * <data_dir>/dispatch.sock (DESIGN.md "Processes"). Never blocks, never
+ * fails: a lost wake-up only waits for the dispatcher's poll (5 s). */
+void dispatch_wake(const char *data_dir);
+
 /* `stores check`: the adapter's read-only request, sent once. Returns 0
  * when the channel accepted the credentials, else -1 with msg set (no
  * secret in it). */

@@ -60,11 +60,13 @@ done
 check "serve: the spooled mail ends as one fulfilment, no manual dispatch" test "$got" = 1
 check "serve: on the right order" \
 	test "$(state | python3 -c 'import json,sys; print(json.load(sys.stdin)["fulfillments"][0]["order"])')" = gid://shopify/Order/3
+check "serve: the dispatch process listens for wake-ups on dispatch.sock" test -S "$D/dispatch.sock"
 check "serve: the dispatch process was started" grep -q "event=child-started child=dispatch" "$WORK/serve.log"
 kill -TERM "$spid"
 wait "$spid"
 st=$?
 check "serve: SIGTERM exits 0 (dispatch process included)" test "$st" -eq 0
+check "serve: dispatch.sock removed on stop" test ! -e "$D/dispatch.sock"
 check "serve: the dispatch process stopped cleanly" grep -q "event=child-exited child=dispatch .*status=0" "$WORK/serve.log"
 check "serve: still exactly one fulfilment" \
 	test "$(state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s["fulfillments"]), s["creates"])')" = "1 1"
