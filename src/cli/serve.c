@@ -33,6 +33,7 @@
 #include "core/log.h"
 #include "core/term.h"
 #include "core/util.h"
+#include "dispatch/dispatch.h"
 #include "intake/intake.h"
 #include "intake/spool.h"
 #include "pipeline/serve_worker.h"
@@ -46,13 +47,13 @@ static const char serve_usage[] =
 	"                       [--skip-broken-parsers]\n"
 	"\n"
 	"Runs the service: the SMTP/LMTP intake, the IMAP poller when\n"
-	"mailboxes are configured, and N workers deciding spooled mail\n"
-	"(`workers`, default the number of CPUs). SIGTERM finishes in-flight\n"
+	"mailboxes are configured, N workers deciding spooled mail\n"
+	"(`workers`, default the number of CPUs) and the dispatcher. SIGTERM finishes in-flight\n"
 	"work and exits 0; SIGHUP reloads the config and the parser files.\n"
 	"Refuses to start with a broken parser file unless\n"
 	"--skip-broken-parsers.\n";
 
-enum child_kind { CHILD_WORKER, CHILD_SMTP, CHILD_IMAP };
+enum child_kind { CHILD_WORKER, CHILD_SMTP, CHILD_IMAP, CHILD_DISPATCH };
 
 struct child {
 	enum child_kind kind;
@@ -93,6 +94,8 @@ static const char *kind_name(enum child_kind k)
 		return "smtp";
 	case CHILD_IMAP:
 		return "imap";
+	case CHILD_DISPATCH:
+		return "dispatch";
 	case CHILD_WORKER:
 		break;
 	}
@@ -131,6 +134,7 @@ static int run_worker(struct supervisor *s, int index)
 		.isolate = true,
 		.supervisor = s->self,
 		.stop = &worker_stop,
+		.dkim_query_file = s->common.cfg->dkim_query_file,
 	};
 	worker_default_limits(&o.limits);
 	o.limits.cpu_ms = (unsigned)s->common.cfg->worker_cpu_ms;
@@ -151,6 +155,38 @@ static int run_intake(struct supervisor *s, enum child_kind kind)
 	return 0;
 }
 
+/* The `dispatch` process: the loop of `trackmail dispatch` (without
+ * --once) until SIGTERM, which lets the requests in flight finish. It
+ * polls the outbox every few seconds (dispatch_run). */
+static int run_dispatch(struct supervisor *s)
+{
+	struct sigaction sa = { .sa_handler = on_worker_term };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: ends the sleep */
+	sigaction(SIGINT, &sa, NULL);
+	struct store *store = NULL;
+	if (cli_open_store(&s->common, &store) < 0)
+		return EXIT_CANNOT_START;
+	struct dispatch_opts o = {
+		.timeout_ms = 30000,
+		.concurrency = 16,
+		.max_attempts = 8,
+		.once_horizon_s = 60,
+		.stop = &worker_stop,
+	};
+	struct dispatch_stats st = { 0 };
+	int r = dispatch_run(store, s->common.data_dir, &o, &st);
+	store_close(&store);
+	log_msg(r < 0 ? LOG_ERROR : LOG_INFO, "event=dispatch-stopped "
+		"done=%ld manual=%ld dead=%ld retried=%ld%s", st.done,
+		st.manual, st.dead, st.retry,
+		r == -EBUSY ? " error=\"another dispatch process holds "
+			      "dispatch.lock\"" : "");
+	if (r < 0)
+		return r == -EBUSY ? EXIT_CANNOT_START : EXIT_SOME_FAILED;
+	return 0;
+}
+
 static void start_child(struct supervisor *s, struct child *c)
 {
 	fflush(NULL);
@@ -163,8 +199,9 @@ static void start_child(struct supervisor *s, struct child *c)
 	}
 	if (pid == 0) {
 		child_setup(s->self);
-		int rc = c->kind == CHILD_WORKER ? run_worker(s, c->index)
-						 : run_intake(s, c->kind);
+		int rc = c->kind == CHILD_WORKER     ? run_worker(s, c->index)
+			 : c->kind == CHILD_DISPATCH ? run_dispatch(s)
+						     : run_intake(s, c->kind);
 		fflush(NULL);
 		_exit(rc);
 	}
@@ -227,7 +264,8 @@ static void reap(struct supervisor *s)
 		if (c->retire) {
 			c->restart_at = now; /* reload: start the new one */
 			c->backoff = 1;
-		} else if (clean && c->kind != CHILD_WORKER) {
+		} else if (clean && c->kind != CHILD_WORKER &&
+			   c->kind != CHILD_DISPATCH) {
 			c->done = true; /* nothing to do (no mailbox) */
 		} else {
 			/* a crash: again, slower while it keeps crashing */
@@ -414,8 +452,10 @@ int cli_serve(int argc, char **argv)
 	add_child(&s, CHILD_SMTP, 0);
 #endif
 #ifdef TRACKMAIL_HAVE_INTAKE_IMAP
-	add_child(&s, CHILD_IMAP, 0);
+	if (s.common.cfg->n_imap > 0) /* no mailbox: no poller */
+		add_child(&s, CHILD_IMAP, 0);
 #endif
+	add_child(&s, CHILD_DISPATCH, 0);
 	long nw = workers_wanted(&s);
 	for (long i = 0; i < nw; i++)
 		add_child(&s, CHILD_WORKER, (int)i);

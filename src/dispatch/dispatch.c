@@ -5,10 +5,13 @@
 #include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -789,6 +792,60 @@ static void fill(struct worker *w, int64_t now)
 		start_job(w, ctx.ids[i]);
 }
 
+static bool wake_addr(const char *data_dir, struct sockaddr_un *sa)
+{
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	int n = snprintf(sa->sun_path, sizeof(sa->sun_path),
+			 "%s/dispatch.sock", data_dir);
+	return n > 0 && (size_t)n < sizeof(sa->sun_path);
+}
+
+void dispatch_wake(const char *data_dir)
+{
+	struct sockaddr_un sa;
+	if (!wake_addr(data_dir, &sa))
+		return;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, "w", 1, MSG_DONTWAIT, (struct sockaddr *)&sa,
+		     sizeof(sa));
+	close(fd);
+}
+
+/* The wake-up socket of a long-running dispatcher, or -1 (then it only
+ * polls). */
+static int wake_open(const char *data_dir)
+{
+	struct sockaddr_un sa;
+	if (!wake_addr(data_dir, &sa))
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(sa.sun_path); /* ours: we hold dispatch.lock */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sleeps up to seconds, less when a datagram arrives (then drained). */
+static void wait_due(int wake, int64_t seconds)
+{
+	if (wake < 0) {
+		sleep((unsigned)seconds);
+		return;
+	}
+	struct pollfd p = { .fd = wake, .events = POLLIN };
+	if (poll(&p, 1, (int)(seconds * 1000)) > 0) {
+		char b[64];
+		while (recv(wake, b, sizeof(b), MSG_DONTWAIT) > 0) {
+		}
+	}
+}
+
 int dispatch_run(struct store *store, const char *data_dir,
 		 const struct dispatch_opts *o, struct dispatch_stats *stats)
 {
@@ -804,6 +861,7 @@ int dispatch_run(struct store *store, const char *data_dir,
 		return -EBUSY;
 	}
 	free(lockpath);
+	int wake = o->once ? -1 : wake_open(data_dir);
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct worker w = {
@@ -826,7 +884,11 @@ int dispatch_run(struct store *store, const char *data_dir,
 	}
 	while (!w.failed) {
 		int64_t now = time(NULL);
-		fill(&w, now);
+		bool stopping = o->stop && *o->stop;
+		if (stopping && w.active == 0)
+			break;
+		if (!stopping)
+			fill(&w, now);
 		if (w.active == 0) {
 			int64_t next = 0;
 			int has = store_push_next_at(store, &next);
@@ -843,7 +905,7 @@ int dispatch_run(struct store *store, const char *data_dir,
 			/* a paused store's pushes are due but waiting */
 			if (wait == 0)
 				wait = 1;
-			sleep((unsigned)wait);
+			wait_due(wake, wait);
 			continue;
 		}
 		int running = 0;
@@ -869,6 +931,12 @@ int dispatch_run(struct store *store, const char *data_dir,
 	}
 	curl_multi_cleanup(w.multi);
 	curl_global_cleanup();
+	if (wake >= 0) {
+		struct sockaddr_un sa;
+		if (wake_addr(data_dir, &sa))
+			unlink(sa.sun_path);
+		close(wake);
+	}
 	close(lock);
 	return w.failed ? -EIO : 0;
 }

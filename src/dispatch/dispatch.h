@@ -10,6 +10,7 @@
 #ifndef TRACKMAIL_DISPATCH_H
 #define TRACKMAIL_DISPATCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,9 @@ struct dispatch_opts {
 	int concurrency;      /* requests in flight (default 16) */
 	int max_attempts;     /* then dead (default 8) */
 	long once_horizon_s;  /* --once waits for retries due within this */
+	/* Set from a SIGTERM handler (the `dispatch` process of serve):
+	 * start nothing new, wait for the requests in flight, return. */
+	volatile sig_atomic_t *stop;
 };
 
 struct dispatch_stats {
@@ -34,6 +38,11 @@ struct dispatch_stats {
  * printed to stderr). */
 int dispatch_run(struct store *store, const char *data_dir,
 		 const struct dispatch_opts *o, struct dispatch_stats *stats);
+
+/* Wakes a running dispatcher of data_dir: one datagram to
+ * <data_dir>/dispatch.sock (DESIGN.md "Processes"). Never blocks, never
+ * fails: a lost wake-up only waits for the dispatcher's poll (5 s). */
+void dispatch_wake(const char *data_dir);
 
 /* `stores check`: the adapter's read-only request, sent once. Returns 0
  * when the channel accepted the credentials, else -1 with msg set (no

@@ -5,8 +5,10 @@
  * done callback, once the message is fsync'd and renamed into new/.
  *
  * Recipients are t-<token>@<domain>: another domain is 550 5.7.1 (never a
- * relay), an unknown token 550 5.1.1. The account id travels with the
- * message in the spool envelope, never taken from the client's headers. */
+ * relay), an unknown token 550 5.1.1, a disabled account's 550 5.2.1 (a
+ * token rotated away still names its account in the grace period). The
+ * account id travels with the message in the spool envelope, never taken
+ * from the client's headers. */
 #include "intake/intake.h"
 
 #include <ctype.h>
@@ -28,6 +30,7 @@
 #include "intake/smtp_server.h"
 #include "intake/spool.h"
 #include "store/store.h"
+#include "store/store_accounts.h"
 
 struct intake {
 	const struct config *cfg;
@@ -74,7 +77,14 @@ static void rcpt_cb(void *ctx, const char *session_id, const char *peer,
 		token[k] = (char)tolower((unsigned char)address[2 + k]);
 	token[STORE_TOKEN_LEN] = '\0';
 	struct store_account acc;
-	int r = store_account_by_token(in->store, token, &acc);
+	bool disabled = false;
+	/* The current token, or an old one still in its grace period. */
+	int r = store_account_lookup(in->store, token, &acc, &disabled);
+	if (r == 0 && disabled) {
+		*reply = (struct smtp_reply){ 550, "5.2.1",
+					      "Mailbox disabled" };
+		return;
+	}
 	if (r == -ENOENT) {
 		*reply = (struct smtp_reply){ 550, "5.1.1",
 					      "No such recipient" };

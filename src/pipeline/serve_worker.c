@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "dispatch/dispatch.h"
 #include "intake/spool.h"
 #include "pipeline/pipeline.h"
 #include "store/store_intake.h"
@@ -232,6 +233,7 @@ int serve_worker_run(const struct serve_worker_opts *o)
 	c.pl.parsers = o->parsers;
 	c.pl.matcher = c.matcher;
 	c.pl.data_dir = o->data_dir;
+	c.pl.dkim_query_file = o->dkim_query_file;
 	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino >= 0 && inotify_add_watch(ino, spool_dir(c.spool, "new"),
 					  IN_MOVED_TO | IN_CREATE) < 0) {
@@ -259,6 +261,9 @@ int serve_worker_run(const struct serve_worker_opts *o)
 					"worker=%d error=\"%s\"", o->index,
 					strerror(-r));
 			bool failed = r != 0;
+			/* a decision may have made pushes due */
+			if (!failed)
+				dispatch_wake(o->data_dir);
 			for (size_t i = 0; i < c.n; i++)
 				spool_message_release(&c.msgs[i]);
 			if (!failed)

@@ -28,6 +28,9 @@ struct serve_worker_opts {
 	pid_t supervisor;                /* exit when the parent changes */
 	/* Set from the SIGTERM handler: finish the message in hand, stop. */
 	volatile sig_atomic_t *stop;
+	/* DKIM keys from this file instead of DNS (config dkim_query_file;
+	 * NULL or "" = DNS), as `ingest` does. */
+	const char *dkim_query_file;
 };
 
 /* Runs until *stop or the supervisor is gone. Returns an exit code: 0

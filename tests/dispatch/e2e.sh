@@ -2,7 +2,8 @@
 # End to end: a seller order on a (fake) Shopify store, then `trackmail
 # ingest` of the supplier's shipped mail, then `trackmail dispatch --once`:
 # exactly one fulfilment on Shopify with the right number and company,
-# and the seller order shipped.
+# and the seller order shipped. Then the same under `trackmail serve`,
+# whose dispatch process sends the push by itself.
 . "$SRC/tests/dispatch/lib_dispatch.sh"
 
 D="$WORK/data"
@@ -35,5 +36,38 @@ check "orders list --json has the fields" \
 "$TRACKMAIL" ingest --data-dir "$D" "$SRC/fixtures/emails/aliexpress/shipped_en_gmail.eml" > /dev/null
 "$TRACKMAIL" dispatch --once --data-dir "$D" > /dev/null 2>&1
 check "the same mail again and more dispatch runs push nothing more" \
+	test "$(state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s["fulfillments"]), s["creates"])')" = "1 1"
+
+# The same path under `trackmail serve`: its dispatch process sends the
+# push without anyone running `trackmail dispatch`.
+stop_fake
+start_fake 3
+D="$WORK/serve-data"
+add_store shop
+"$TRACKMAIL" orders add --store shop --channel-order 3 --supplier aliexpress \
+	--supplier-order "8112903030494956" --line 31:1 --data-dir "$D" > /dev/null
+TRACKMAIL_SMTP_LISTEN= TRACKMAIL_LMTP_LISTEN= TRACKMAIL_WORKERS=1 \
+	"$TRACKMAIL" serve --data-dir "$D" 2> "$WORK/serve.log" &
+spid=$!
+trap 'kill "$spid" 2> /dev/null; stop_fake; rm -rf "$WORK"' EXIT
+"$TRACKMAIL" spool add --data-dir "$D" "$SRC/fixtures/emails/aliexpress/shipped_en_gmail.eml" > /dev/null
+got=0
+for _ in $(seq 150); do
+	got=$(fcount LY425489926CN)
+	[ "$got" = 1 ] && break
+	sleep 0.2
+done
+check "serve: the spooled mail ends as one fulfilment, no manual dispatch" test "$got" = 1
+check "serve: on the right order" \
+	test "$(state | python3 -c 'import json,sys; print(json.load(sys.stdin)["fulfillments"][0]["order"])')" = gid://shopify/Order/3
+check "serve: the dispatch process listens for wake-ups on dispatch.sock" test -S "$D/dispatch.sock"
+check "serve: the dispatch process was started" grep -q "event=child-started child=dispatch" "$WORK/serve.log"
+kill -TERM "$spid"
+wait "$spid"
+st=$?
+check "serve: SIGTERM exits 0 (dispatch process included)" test "$st" -eq 0
+check "serve: dispatch.sock removed on stop" test ! -e "$D/dispatch.sock"
+check "serve: the dispatch process stopped cleanly" grep -q "event=child-exited child=dispatch .*status=0" "$WORK/serve.log"
+check "serve: still exactly one fulfilment" \
 	test "$(state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s["fulfillments"]), s["creates"])')" = "1 1"
 finish

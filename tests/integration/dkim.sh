@@ -68,4 +68,25 @@ check "an unknown key is a permerror, not a quarantine" \
 mail plain > "$WORK/plain.eml"
 "$TRACKMAIL" ingest --json --data-dir "$D" "$WORK/plain.eml" > "$WORK/plain.json"
 check "an unsigned mail has no dkim field" bash -c "! grep -q '\"dkim\"' '$WORK/plain.json'"
+
+# The same key table under `trackmail serve`: its workers take
+# dkim_query_file too (without it the keys would be looked up in DNS).
+D2="$WORK/serve-data"
+TRACKMAIL_SMTP_LISTEN= TRACKMAIL_LMTP_LISTEN= TRACKMAIL_WORKERS=1 \
+	"$TRACKMAIL" serve --data-dir "$D2" 2> "$WORK/serve.log" &
+spid=$!
+trap 'kill "$spid" 2> /dev/null; rm -rf "$WORK"' EXIT
+"$TRACKMAIL" spool add --data-dir "$D2" "$WORK/good.eml" "$WORK/tampered.eml" > /dev/null
+for _ in $(seq 150); do
+	[ "$("$TRACKMAIL" messages list --json --data-dir "$D2" 2> /dev/null | wc -l)" -ge 2 ] && break
+	sleep 0.2
+done
+"$TRACKMAIL" messages list --json --data-dir "$D2" > "$WORK/served.json" 2>&1
+check "serve: the signed mail is a dkim pass (key from dkim_query_file)" \
+	grep -q '"dkim":{"result":"pass","domain":"amazon.com"}' "$WORK/served.json"
+check "serve: the changed one is quarantined as dkim-fail" \
+	grep -q '"reason":"dkim-fail"' "$WORK/served.json"
+kill -TERM "$spid"
+wait "$spid"
+check "serve: SIGTERM exits 0" test $? -eq 0
 finish

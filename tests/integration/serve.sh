@@ -187,5 +187,9 @@ sleep 0.5
 alive=0
 for p in $pids; do alive "$p" && alive=$((alive + 1)); done
 check "kill -9 of the supervisor takes its workers with it" test "$alive" -eq 0
+check "no imap mailboxes configured: no IMAP poller child started" \
+	bash -c "! grep -q 'event=child-started child=imap' '$LOG'"
+check "the dispatch process runs under serve" \
+	grep -q 'event=child-started child=dispatch' "$LOG"
 [ "$failed" -eq 0 ] || sed "s/^/# /" "$LOG"
 finish

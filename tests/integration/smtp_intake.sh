@@ -1,7 +1,8 @@
 # smtp_intake.sh - `trackmail serve` taking mail over SMTP and LMTP (the
 # intake process of src/intake/intake_smtp.c): recipients are accounts
 # (t-<token>@<domain>, token matched without case; unknown 550 5.1.1,
-# another domain 550 5.7.1), a 250 only once the spool has the message,
+# another domain 550 5.7.1, disabled 550 5.2.1, a rotated-away token
+# accepted in its grace period), a 250 only once the spool has the message,
 # the decision in `messages list` with its source, a stale LMTP socket
 # replaced, an empty listen value turning SMTP off, SIGTERM exiting 0.
 . "$SRC/tests/integration/lib.sh"
@@ -65,6 +66,29 @@ check "both messages decided, sources smtp and lmtp, account shop" \
 	[ "$sources" = "lmtp smtp " ] && [ "$accounts" = shop ]
 check "log lines carry the session id" \
 	grep -q 'event=smtp_queued session=s[0-9a-f]* id=' "$WORK/serve.log"
+
+# a disabled account is refused (550 5.2.1) until enabled again; after
+# `accounts rotate` the old address keeps working (grace period)
+"$TRACKMAIL" accounts disable shop --data-dir "$D" >/dev/null
+swaks --server 127.0.0.1:$PORT --from a@shop.test --to "$addr" \
+	--header 'Subject: while disabled' >"$WORK/d1" 2>&1
+check "disabled account: 550 5.2.1" grep -q '<\*\* *550 5.2.1' "$WORK/d1"
+swaks --socket "$D/lmtp.sock" --protocol LMTP --from a@shop.test \
+	--to "$addr" --header 'Subject: while disabled' >"$WORK/d2" 2>&1
+check "disabled account over LMTP: 550 5.2.1" grep -q '550 5.2.1' "$WORK/d2"
+"$TRACKMAIL" accounts enable shop --data-dir "$D" >/dev/null
+swaks --server 127.0.0.1:$PORT --from a@shop.test --to "$addr" \
+	--header 'Subject: enabled again' >"$WORK/d3" 2>&1
+check "enabled again: 250" grep -q '<-  250 2.0.0 Ok: queued as' "$WORK/d3"
+new_addr=$("$TRACKMAIL" accounts rotate shop --data-dir "$D" 2>/dev/null | awk '{print $2}')
+check "rotate gives a new address" [ -n "$new_addr" ] && [ "$new_addr" != "$addr" ]
+swaks --server 127.0.0.1:$PORT --from a@shop.test --to "$addr" \
+	--header 'Subject: old address after rotate' >"$WORK/d4" 2>&1
+check "old address in its grace period: 250" \
+	grep -q '<-  250 2.0.0 Ok: queued as' "$WORK/d4"
+swaks --server 127.0.0.1:$PORT --from a@shop.test --to "$new_addr" \
+	--header 'Subject: new address after rotate' >"$WORK/d5" 2>&1
+check "new address: 250" grep -q '<-  250 2.0.0 Ok: queued as' "$WORK/d5"
 
 kill -TERM "$spid"
 wait "$spid"
