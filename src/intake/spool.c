@@ -1,10 +1,10 @@
 /* spool.c - the durable spool, a Maildir under <data-dir>/spool (issue 9).
  *
- * A message is written to tmp/, fsync'd, renamed into new/ and new/ is
+ * A message is written to tmp/, fdatasync'd, renamed into new/ and new/ is
  * fsync'd: only then is it durable and may the intake answer 250.
  * spool_submit() hands the bytes to one writer thread that takes every
- * submission queued meanwhile as a batch: it writes and fsyncs each file,
- * renames them all, and fsyncs new/ once for the batch (group commit), then
+ * submission queued meanwhile as a batch: it writes each file, fdatasyncs
+ * them all at once from several threads (sync_batch), renames them all, and fsyncs new/ once for the batch (group commit), then
  * reports back to the libevent loop through a pipe. spool_deliver() does
  * the same for one message in the caller's thread.
  *
