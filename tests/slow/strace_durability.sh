@@ -2,7 +2,9 @@
 # strace_durability.sh (slow) - a kill does not test fsync (the page cache
 # survives it), so this checks the order of the system calls instead:
 # `trackmail serve` runs under strace -f while a client sends N messages
-# over SMTP; for each message the fsync of its tmp/ file, its rename into
+# over SMTP; for each message the fsync (or fdatasync: the spool syncs a
+# batch's files with fdatasync from several threads at once, still one
+# per file, which is as durable for a new file) of its tmp/ file, its rename into
 # new/ and an fsync of new/ all complete before the write of its "250 ...
 # queued as ID" reply, and N 250 replies are seen for N messages.
 . "$SRC/tests/integration/lib.sh"

@@ -2,7 +2,8 @@
  * message is in new/ with its envelope line and the client's bytes intact;
  * concurrent submissions on a libevent loop are all durable before their
  * callback, share directory fsyncs (group commit: fewer batches than
- * messages while the writer is busy), and a failure reports -errno with
+ * messages while the writer is busy) and keep every file's bytes intact
+ * when a batch's files are synced together, and a failure reports -errno with
  * nothing left in new/; a taken message is locked against a second worker
  * and archived under archive/<day>/; stale tmp/ files are removed;
  * archive days older than archive_days are pruned. */
@@ -172,6 +173,70 @@ static void group_commit(void **state)
 	rm_rf(dir);
 }
 
+/* Builds message i: a Subject with i, then i*997 % 300000 bytes of body
+ * derived from i (so a mixed-up or short file shows). */
+static char *batch_message(int i, size_t *len)
+{
+	size_t body = (size_t)i * 997 % 300000;
+	char *m = xmalloc(body + 64);
+	int h = snprintf(m, 64, "Subject: %d\r\n\r\n", i);
+	for (size_t k = 0; k < body; k++)
+		m[h + k] = (char)('a' + (k + (size_t)i) % 26);
+	*len = (size_t)h + body;
+	return m;
+}
+
+/* The files of a batch are synced together from several threads: every
+ * file in new/ still holds exactly the bytes submitted for it. */
+static void batch_files_intact(void **state)
+{
+	_cleanup_free_ char *dir = make_dir();
+	struct spool *s = NULL;
+	char err[256];
+	assert_int_equal(spool_open(&s, dir, err, sizeof(err)), 0);
+	struct event_base *base = event_base_new();
+	assert_int_equal(spool_attach(s, base), 0);
+	struct counter c = { .expected = 64, .base = base, .spool = s };
+	struct spool_envelope env = { .account_id = 3,
+				      .source = SPOOL_SOURCE_SMTP };
+	for (int i = 0; i < c.expected; i++) {
+		size_t len;
+		_cleanup_free_ char *msg = batch_message(i, &len);
+		spool_submit(s, &env, msg, len, on_done, &c);
+	}
+	event_base_dispatch(base);
+	assert_int_equal(c.ok, c.expected);
+	assert_int_equal(count_files(spool_dir(s, "tmp")), 0);
+	char **names;
+	size_t n;
+	assert_int_equal(spool_list_new(s, &names, &n), 0);
+	assert_int_equal(n, 64);
+	bool seen[64] = { false };
+	for (size_t f = 0; f < n; f++) {
+		_cleanup_free_ char *path =
+			xasprintf("%s/%s", spool_dir(s, "new"), names[f]);
+		char *data;
+		size_t dlen;
+		assert_int_equal(util_read_file(path, 1 << 20, &data, &dlen), 0);
+		struct spool_message m;
+		assert_int_equal(spool_parse(data, dlen, &m), 0);
+		assert_int_equal(m.account_id, 3);
+		int i = atoi(m.raw + strlen("Subject: "));
+		assert_true(i >= 0 && i < 64);
+		assert_false(seen[i]);
+		seen[i] = true;
+		size_t len;
+		_cleanup_free_ char *want = batch_message(i, &len);
+		assert_int_equal(m.raw_len, len);
+		assert_memory_equal(m.raw, want, len);
+		free(data);
+	}
+	spool_names_free(names, n);
+	spool_closep(&s);
+	event_base_free(base);
+	rm_rf(dir);
+}
+
 static void failure_reported(void **state)
 {
 	if (geteuid() == 0)
@@ -263,6 +328,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(deliver_and_read),
 		cmocka_unit_test(group_commit),
+		cmocka_unit_test(batch_files_intact),
 		cmocka_unit_test(failure_reported),
 		cmocka_unit_test(close_with_pending_fails_nothing),
 		cmocka_unit_test(stale_tmp_removed),
