@@ -4,7 +4,8 @@
  * fsync'd: only then is it durable and may the intake answer 250.
  * spool_submit() hands the bytes to one writer thread that takes every
  * submission queued meanwhile as a batch: it writes each file, fdatasyncs
- * them all at once from several threads (sync_batch), renames them all, and fsyncs new/ once for the batch (group commit), then
+ * them all at once from several threads (sync_batch), renames them all,
+ * and fsyncs new/ once for the batch (group commit), then
  * reports back to the libevent loop through a pipe. spool_deliver() does
  * the same for one message in the caller's thread.
  *

@@ -221,7 +221,7 @@ static void batch_files_intact(void **state)
 		struct spool_message m;
 		assert_int_equal(spool_parse(data, dlen, &m), 0);
 		assert_int_equal(m.account_id, 3);
-		int i = atoi(m.raw + strlen("Subject: "));
+		int i = (int)strtol(m.raw + strlen("Subject: "), NULL, 10);
 		assert_true(i >= 0 && i < 64);
 		assert_false(seen[i]);
 		seen[i] = true;
