@@ -676,6 +676,10 @@ int store_account_default(struct store *store, struct store_account *out)
 	int r = store_account_by_name(store, "default", out);
 	if (r == -ENOENT)
 		r = store_account_add(store, "default", out);
+	/* Another process created it between our read and our insert
+	 * (three ingests on a new data dir): take theirs. */
+	if (r == -EEXIST)
+		r = store_account_by_name(store, "default", out);
 	return r;
 }
 
