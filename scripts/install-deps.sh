@@ -42,4 +42,9 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "installing: ${missing[*]}"
 $SUDO apt-get update -qq
+# Postfix is only a test peer and a benchmark tool (tests start it from a
+# private config directory): install it unconfigured, so it does not take
+# port 25 or ask questions.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	$SUDO debconf-set-selections
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
