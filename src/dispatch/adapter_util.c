@@ -251,3 +251,28 @@ void adapter_request_hand(struct http_request *from, struct http_request *to)
 	*to = *from;
 	memset(from, 0, sizeof(*from));
 }
+
+enum push_verdict adapter_bearer_from_refresh(const struct http_answer *a,
+					      const char *reauthorize,
+					      char **bearer,
+					      struct push_outcome *out)
+{
+	if (a->status != 200) {
+		if (adapter_transient(a, "refresh token", out))
+			return PUSH_RETRY;
+		return adapter_outcome(out, PUSH_DEAD, "refresh token refused "
+				       "(HTTP %ld): authorize %s again",
+				       a->status, reauthorize);
+	}
+	json_t *j = adapter_answer_json(a);
+	const char *tok = adapter_json_str(j, "access_token");
+	if (tok) {
+		free(*bearer);
+		*bearer = xasprintf("Bearer %s", tok);
+	}
+	json_decref(j);
+	if (!tok)
+		return adapter_outcome(out, PUSH_RETRY, "refresh token: "
+				       "no access_token in the answer");
+	return PUSH_CONTINUE;
+}

@@ -42,6 +42,15 @@ enum push_verdict adapter_outcome(struct push_outcome *out,
 enum push_verdict adapter_rule(struct push_outcome *out, const char *rule,
 			       enum push_verdict v);
 
+/* The answer to an OAuth refresh-token request: on 200 with an
+ * access_token, *bearer becomes "Bearer <token>" and PUSH_CONTINUE is
+ * returned; else out is filled (transient: retry; refused: dead, asking
+ * to "authorize <reauthorize> again"; no token: retry). */
+enum push_verdict adapter_bearer_from_refresh(const struct http_answer *a,
+					      const char *reauthorize,
+					      char **bearer,
+					      struct push_outcome *out);
+
 /* Rule 0.3's transient class: no answer, 408, 429, 5xx. Fills out with
  * PUSH_RETRY (Retry-After honoured) and returns true; else false. what
  * names the step for the reason. */

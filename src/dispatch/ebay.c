@@ -286,27 +286,11 @@ static enum push_verdict ebay_step(struct push_state *st,
 	case EBAY_BAD_CREDS:
 		break;
 	case EBAY_TOKEN: {
-		const char *tok;
-
 		st->refreshed = true;
-		if (a->status != 200) {
-			if (adapter_transient(a, "refresh token", out))
-				return PUSH_RETRY;
-			return adapter_outcome(out, PUSH_DEAD, "refresh token "
-					       "refused (HTTP %ld): authorize "
-					       "the eBay account again",
-					       a->status);
-		}
-		j = adapter_answer_json(a);
-		tok = adapter_json_str(j, "access_token");
-		if (tok) {
-			free(st->bearer);
-			st->bearer = xasprintf("Bearer %s", tok);
-		}
-		json_decref(j);
-		if (!tok)
-			return adapter_outcome(out, PUSH_RETRY, "refresh token: "
-					       "no access_token in the answer");
+		enum push_verdict v = adapter_bearer_from_refresh(
+			a, "the eBay account", &st->bearer, out);
+		if (v != PUSH_CONTINUE)
+			return v;
 		ebay_send(st, EBAY_ORDER, next);
 		return PUSH_CONTINUE;
 	}

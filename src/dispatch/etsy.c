@@ -239,26 +239,11 @@ static enum push_verdict etsy_step(struct push_state *st,
 	case ETSY_BAD_CREDS:
 		break;
 	case ETSY_TOKEN: {
-		const char *tok;
-
 		st->refreshed = true;
-		if (a->status != 200) {
-			if (adapter_transient(a, "refresh token", out))
-				return PUSH_RETRY;
-			return adapter_outcome(out, PUSH_DEAD, "refresh token "
-					       "refused (HTTP %ld): authorize "
-					       "the app again", a->status);
-		}
-		j = adapter_answer_json(a);
-		tok = adapter_json_str(j, "access_token");
-		if (!tok) {
-			json_decref(j);
-			return adapter_outcome(out, PUSH_RETRY, "refresh token: "
-					       "no access_token in the answer");
-		}
-		free(st->bearer);
-		st->bearer = xasprintf("Bearer %s", tok);
-		json_decref(j);
+		enum push_verdict v = adapter_bearer_from_refresh(
+			a, "the app", &st->bearer, out);
+		if (v != PUSH_CONTINUE)
+			return v;
 		etsy_send(st, ETSY_READ, next);
 		return PUSH_CONTINUE;
 	}
