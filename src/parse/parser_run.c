@@ -491,12 +491,17 @@ static const char *strip_subject_prefixes(const char *s)
  * double quotes and guillemets product names are written in. */
 static size_t quote_mark(const char *s)
 {
-	static const char *const marks[] = { "\"", "\u201c", "\u201d",
-					     "\u201e", "\u00ab", "\u00bb",
-					     NULL };
-	for (size_t i = 0; marks[i]; i++)
-		if (strncmp(s, marks[i], strlen(marks[i])) == 0)
-			return strlen(marks[i]);
+	/* Called for every byte of the body: test the lead byte first (all
+	 * marks start with '"', 0xE2 or 0xC2) so the common case is one
+	 * compare. */
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] == '"')
+		return 1;
+	if (u[0] == 0xE2 && u[1] == 0x80 &&
+	    (u[2] == 0x9C || u[2] == 0x9D || u[2] == 0x9E))
+		return 3; /* U+201C, U+201D, U+201E */
+	if (u[0] == 0xC2 && (u[1] == 0xAB || u[1] == 0xBB))
+		return 2; /* U+00AB, U+00BB */
 	return 0;
 }
 
