@@ -2,8 +2,9 @@
  *
  * Order of work: size and header limits, the nesting pre-scan
  * (prescan.c), mailmime_parse(), a walk of the tree that decodes every
- * text/plain and text/html part (transfer encoding by libetpan, charset by
- * charset.c, HTML by html.c, cleanup by text.c) and re-parses
+ * text/plain and text/html part (transfer encoding by the one-pass
+ * decoders here, charset by charset.c, HTML by html.c, cleanup by
+ * text.c) and re-parses
  * message/rfc822 parts as messages of their own, then forward unwrapping
  * (attached messages first, then inline blocks, then forwarding headers).
  * No global state: each call owns everything it allocates. */
@@ -167,41 +168,6 @@ static void content_type_str(const struct mailmime_content *ct, char *out,
 	out[n] = '\0';
 }
 
-/* Flags base64 with noise or bad length and QP with broken escapes. */
-static bool encoding_is_bad(int enc, const char *s, size_t n)
-{
-	if (enc == MAILMIME_MECHANISM_BASE64) {
-		size_t chars = 0;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-			    c == '=')
-				chars++;
-			else if (c != '\r' && c != '\n' && c != ' ' &&
-				 c != '\t')
-				return true;
-		}
-		return chars % 4 != 0;
-	}
-	if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
-		for (size_t i = 0; i < n; i++) {
-			if (s[i] != '=')
-				continue;
-			if (i + 1 < n && (s[i + 1] == '\n' || s[i + 1] == '\r'))
-				continue;
-			if (i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '\t'))
-				continue; /* "= " before a soft break */
-			if (i + 2 >= n || !strchr("0123456789abcdefABCDEF",
-						  s[i + 1]) ||
-			    !strchr("0123456789abcdefABCDEF", s[i + 2]) ||
-			    s[i + 1] == '\0' || s[i + 2] == '\0')
-				return true;
-		}
-	}
-	return false;
-}
-
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -218,8 +184,10 @@ static int hex_value(char c)
  * decoder drops the rest of the line after such an "=" (a real Walmart
  * mail with "redirectTo=xxxxx" in a link lost the order number that
  * followed it) and over-reads by one byte at the end (LIBRARIES.md 2.6).
- * Never writes more than len bytes. */
-static size_t qp_decode(const char *in, size_t len, char *out)
+ * Never writes more than len bytes. *bad_r is set for a broken escape:
+ * an "=" at the very end, or one followed by something that is neither
+ * a hex pair nor a blank or line break. */
+static size_t qp_decode(const char *in, size_t len, char *out, bool *bad_r)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -238,6 +206,8 @@ static size_t qp_decode(const char *in, size_t len, char *out)
 			j++;
 		if (j == len || in[j] == '\n' ||
 		    (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n'))) {
+			if (i + 1 == len)
+				*bad_r = true; /* "=" as the last byte */
 			if (j < len && in[j] == '\r')
 				j++;
 			i = j; /* the loop's i++ steps past the LF */
@@ -249,34 +219,113 @@ static size_t qp_decode(const char *in, size_t len, char *out)
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {
+			char next = in[i + 1];
+			if (next != ' ' && next != '\t' && next != '\r' &&
+			    next != '\n')
+				*bad_r = true;
 			out[o++] = in[i]; /* a stray "=": kept */
 		}
 	}
 	return o;
 }
 
-/* Where a transfer-decoded body lives (release_decoded()). */
-enum decoded_in { DECODED_RAW, DECODED_MMAP, DECODED_HEAP };
+/* base64 byte classes: an alphabet character's value plus one, so that
+ * the zero default is noise and the table is constant. */
+enum { B64_NOISE = 0, B64_PAD = 65, B64_BLANK = 66 };
 
-static void release_decoded(const char *data, enum decoded_in where)
+static const unsigned char b64_class[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
+	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
+	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
+	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
+	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
+	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
+	['+'] = 63, ['/'] = 64,
+	['='] = B64_PAD, ['\r'] = B64_BLANK, ['\n'] = B64_BLANK,
+	[' '] = B64_BLANK, ['\t'] = B64_BLANK,
+};
+
+/* base64 exactly as libetpan's mailmime_base64_body_parse() reads it
+ * (so decisions do not change): every byte outside the alphabet is
+ * skipped, "=" included; a trailing group of 1 or 2 characters gives one
+ * byte, of 3 two. One pass, four characters at a time on clean input.
+ * *bad_r is set for noise (not alphabet, "=" or blank) or a number of
+ * alphabet and "=" characters that is not a multiple of four. out holds
+ * at least len / 4 * 3 + 3 bytes. */
+static size_t b64_decode(const char *in, size_t len, char *out, bool *bad_r)
 {
-	if (where == DECODED_MMAP)
-		mmap_string_unref((char *)data);
-	else if (where == DECODED_HEAP)
-		free((char *)data);
+	const unsigned char *p = (const unsigned char *)in;
+	unsigned char group[4] = { 0, 0, 0, 0 };
+	unsigned n = 0;
+	size_t o = 0, counted = 0, i = 0;
+	bool noise = false;
+
+	while (i < len) {
+		if (n == 0 && i + 4 <= len) {
+			/* Unsigned wrap: noise (0) and the classes above the
+			 * alphabet all fail the "< 64" test. */
+			unsigned a = b64_class[p[i]] - 1u;
+			unsigned b = b64_class[p[i + 1]] - 1u;
+			unsigned c = b64_class[p[i + 2]] - 1u;
+			unsigned d = b64_class[p[i + 3]] - 1u;
+			if ((a | b | c | d) < 64) {
+				uint32_t v = a << 18 | b << 12 | c << 6 | d;
+				out[o] = (char)(v >> 16);
+				out[o + 1] = (char)(v >> 8);
+				out[o + 2] = (char)v;
+				o += 3;
+				i += 4;
+				counted += 4;
+				continue;
+			}
+		}
+		unsigned cls = b64_class[p[i++]];
+		if (cls >= 1 && cls <= 64) {
+			counted++;
+			group[n++] = (unsigned char)(cls - 1);
+			if (n == 4) {
+				out[o++] = (char)(group[0] << 2 | group[1] >> 4);
+				out[o++] = (char)(group[1] << 4 | group[2] >> 2);
+				out[o++] = (char)(group[2] << 6 | group[3]);
+				n = 0;
+				memset(group, 0, sizeof(group));
+			}
+		} else if (cls == B64_PAD) {
+			counted++;
+		} else if (cls == B64_NOISE) {
+			noise = true;
+		}
+	}
+	if (n > 0) {
+		out[o++] = (char)(group[0] << 2 | group[1] >> 4);
+		if (n == 3)
+			out[o++] = (char)(group[1] << 4 | group[2] >> 2);
+	}
+	if (noise || counted % 4 != 0)
+		*bad_r = true;
+	return o;
 }
 
-/* Transfer-decodes a part body. *out points into the raw buffer, to an
- * MMAPString (base64, decoded by libetpan) or to a heap buffer
- * (quoted-printable, decoded here in one copy); *where says which. */
+/* Transfer-decodes a part body. *out points into the raw buffer
+ * (7bit, 8bit, binary: *heap_r false) or to a heap buffer holding the
+ * decoded bytes and a NUL (base64, quoted-printable: *heap_r true, the
+ * caller frees it). Both decoders are ours, one pass each, and flag
+ * broken encoding as they go. */
 static void transfer_decode(struct walker *w, const struct mailmime_data *d,
 			    int enc, const char **out, size_t *outlen,
-			    enum decoded_in *where)
+			    bool *heap_r)
 {
 	const char *data = d->dt_data.dt_text.dt_data;
 	size_t len = d->dt_data.dt_text.dt_length;
+	bool bad = false;
 
-	*where = DECODED_RAW;
+	*heap_r = false;
 	*out = data ? data : "";
 	*outlen = data ? len : 0;
 	if (data == NULL || len == 0)
@@ -284,31 +333,16 @@ static void transfer_decode(struct walker *w, const struct mailmime_data *d,
 	if (enc != MAILMIME_MECHANISM_BASE64 &&
 	    enc != MAILMIME_MECHANISM_QUOTED_PRINTABLE)
 		return;
-	if (encoding_is_bad(enc, data, len))
+	char *tmp = xmalloc(len + 4);
+	size_t n = enc == MAILMIME_MECHANISM_BASE64
+			   ? b64_decode(data, len, tmp, &bad)
+			   : qp_decode(data, len, tmp, &bad);
+	tmp[n] = '\0';
+	if (bad)
 		w->msg->defects |= MAIL_DEFECT_BAD_ENCODING;
-	if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
-		char *tmp = xmalloc(len + 1);
-		size_t n = qp_decode(data, len, tmp);
-		tmp[n] = '\0';
-		*out = tmp;
-		*outlen = n;
-		*where = DECODED_HEAP;
-		return;
-	}
-	size_t idx = 0;
-	char *res = NULL;
-	size_t reslen = 0;
-	if (mailmime_part_parse(data, len, &idx, enc, &res, &reslen) !=
-		    MAILIMF_NO_ERROR ||
-	    res == NULL) {
-		w->msg->defects |= MAIL_DEFECT_BAD_ENCODING;
-		*out = "";
-		*outlen = 0;
-		return;
-	}
-	*out = res;
-	*outlen = reslen;
-	*where = DECODED_MMAP;
+	*out = tmp;
+	*outlen = n;
+	*heap_r = true;
 }
 
 static void add_part(struct walker *w, struct buf *text, bool from_html,
@@ -373,7 +407,7 @@ static int decode_text(struct walker *w, struct mailmime *m,
 				   : MAILMIME_MECHANISM_7BIT;
 	const char *data;
 	size_t len;
-	enum decoded_in mm;
+	bool heap;
 	struct buf utf8, conv, clean;
 	int r;
 
@@ -385,7 +419,7 @@ static int decode_text(struct walker *w, struct mailmime *m,
 		add_part(w, &clean, html, ctype, depth);
 		return 0;
 	}
-	transfer_decode(w, m->mm_data.mm_single, enc, &data, &len, &mm);
+	transfer_decode(w, m->mm_data.mm_single, enc, &data, &len, &heap);
 	const char *cs = sf->fld_content_charset;
 	char sniffed[64];
 	if ((cs == NULL || cs[0] == '\0') && html &&
@@ -393,7 +427,8 @@ static int decode_text(struct walker *w, struct mailmime *m,
 		cs = sniffed;
 	if (charset_to_utf8(cs, data, len, &utf8, &w->msg->defects) < 0)
 		w->msg->defects |= MAIL_DEFECT_TEXT_CUT;
-	release_decoded(data, mm);
+	if (heap)
+		free((char *)data);
 	if (html) {
 		/* Test hook (docs/testing.md): the libxml2 converter, for
 		 * tests/mail/html_compare.sh. */
@@ -463,18 +498,19 @@ static int reparse_message(struct walker *w, struct mailmime *m,
 				   : MAILMIME_MECHANISM_7BIT;
 	const char *data;
 	size_t len;
-	enum decoded_in mm;
+	bool heap;
 	int r = 0;
 
 	if (m->mm_data.mm_single == NULL ||
 	    m->mm_data.mm_single->dt_type != MAILMIME_DATA_TEXT)
 		return 0;
-	transfer_decode(w, m->mm_data.mm_single, enc, &data, &len, &mm);
+	transfer_decode(w, m->mm_data.mm_single, enc, &data, &len, &heap);
 	/* Our own padded copy: libetpan may read past the end. */
 	char *copy = xmalloc(len + MAIL_PAD);
 	memcpy(copy, data, len);
 	memset(copy + len, 0, MAIL_PAD);
-	release_decoded(data, mm);
+	if (heap)
+		free((char *)data);
 	r = prescan_check(copy, len, LIMIT_MIME_DEPTH - depth, NULL, NULL,
 			  &w->reason);
 	if (r == 0) {
