@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -140,6 +141,16 @@ static int from_utf8(const char *in, size_t len, struct buf *out,
 	int r;
 
 	while (i < len) {
+		/* ASCII eight bytes at a time: most mail text is ASCII. */
+		while (i + 8 <= len) {
+			uint64_t w;
+			memcpy(&w, p + i, sizeof(w));
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
 		size_t n = p[i] < 0x80 ? 1 : charset_utf8_seq(p + i, len - i);
 		if (n > 0) {
 			i += n;

@@ -86,7 +86,7 @@ enum {
 };
 
 static const struct tag_info {
-	const char *name;
+	char name[NAME_SIZE]; /* zero-padded: compared as a fixed key */
 	enum elem_kind kind;
 	unsigned flags;
 	int prio;
@@ -302,17 +302,49 @@ static const struct tag_info {
 
 static const struct tag_info inline_tag = { "", EK_INLINE, 0, 100, NULL };
 
-static int tag_cmp(const void *key, const void *t)
+/* Tag names are NAME_SIZE bytes, zero-padded (tag_name(), the table,
+ * open_elem), so two of them compare as two 64-bit words: read
+ * big-endian, the words order like strcmp(). tag_info() runs for every
+ * tag of every HTML part; bsearch() with strcmp() was 5% of parse time. */
+static uint64_t key_word(const char *s)
 {
-	return strcmp(key, ((const struct tag_info *)t)->name);
+	uint64_t w;
+	memcpy(&w, s, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+static int key_cmp(const char *a, const char *b)
+{
+	uint64_t x = key_word(a), y = key_word(b);
+	if (x == y) {
+		x = key_word(a + 8);
+		y = key_word(b + 8);
+	}
+	return x < y ? -1 : x > y;
+}
+
+static bool name_eq(const char *a, const char *b)
+{
+	return memcmp(a, b, NAME_SIZE) == 0;
 }
 
 static const struct tag_info *tag_info(const char *name)
 {
-	const struct tag_info *t = bsearch(name, tags,
-					   sizeof(tags) / sizeof(*tags),
-					   sizeof(*tags), tag_cmp);
-	return t ? t : &inline_tag;
+	size_t lo = 0, hi = sizeof(tags) / sizeof(*tags);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = key_cmp(name, tags[mid].name);
+		if (r == 0)
+			return &tags[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return &inline_tag;
 }
 
 /* Does a start tag `t` close the open element `open`? */
@@ -606,7 +638,7 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 		}
 		struct open_elem *e = &c->stack[c->depth++];
 		memset(e, 0, sizeof(*e));
-		snprintf(e->name, sizeof(e->name), "%s", name);
+		memcpy(e->name, name, NAME_SIZE);
 		e->info = t;
 		e->kind = (unsigned char)k;
 		e->inert = true;
@@ -651,7 +683,7 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 	}
 	struct open_elem *e = &c->stack[c->depth++];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->name, sizeof(e->name), "%s", name);
+	memcpy(e->name, name, NAME_SIZE);
 	e->kind = (unsigned char)k;
 	e->info = t;
 	e->pcdata = t->flags & TF_PCDATA;
@@ -689,7 +721,7 @@ static void end_tag(struct conv *c, const char *name)
 	size_t i = c->depth;
 	while (i > c->base) {
 		i--;
-		if (strcmp(c->stack[i].name, name) == 0) {
+		if (name_eq(c->stack[i].name, name)) {
 			while (c->depth > i)
 				pop(c);
 			return;
@@ -822,7 +854,8 @@ static int text_run(struct conv *c, const char *s, size_t n, bool at_tag)
 	if (c->depth == c->base ||
 	    strcmp(c->stack[c->depth - 1].name, "html") == 0) {
 		struct attrs none = { 0 };
-		int r = start_tag(c, "p", &none, false);
+		static const char p_name[NAME_SIZE] = "p";
+		int r = start_tag(c, p_name, &none, false);
 		if (r < 0)
 			return r;
 	}
@@ -834,13 +867,13 @@ static int text_run(struct conv *c, const char *s, size_t n, bool at_tag)
 static size_t tag_name(const char *s, size_t n, size_t i, char *name)
 {
 	size_t k = 0;
+	memset(name, 0, NAME_SIZE);
 	while (i < n && !isspace((unsigned char)s[i]) && s[i] != '>' &&
 	       s[i] != '/') {
 		if (k + 1 < NAME_SIZE)
 			name[k++] = (char)tolower((unsigned char)s[i]);
 		i++;
 	}
-	name[k] = '\0';
 	return i;
 }
 
