@@ -7,10 +7,13 @@
  * sets PR_SET_PDEATHSIG and checks getppid(), and all of them share the
  * supervisor's process group. SIGTERM or SIGINT: every child finishes
  * what it holds and the supervisor exits 0 once all have. SIGHUP: the
- * config and the parser files are read again; when they are sound the
- * workers are replaced (each finishes its message first), else the old
- * set stays and the log says why. Signals reach the supervisor through a
- * signalfd, so its loop is a plain poll(). */
+ * config and the parser files are read again; a broken config keeps the
+ * old one; a sound one is taken and the children follow it: the IMAP
+ * poller is started, stopped or replaced as the mailbox list asks, the
+ * dispatch process is replaced; sound parser files replace the workers
+ * (each finishes its message first), else the old set stays and the log
+ * says why. Signals reach the supervisor through a signalfd, so its loop
+ * is a plain poll(). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -63,7 +66,8 @@ struct child {
 	time_t restart_at;   /* when to start again after a crash */
 	unsigned backoff;    /* seconds, doubled per quick crash */
 	bool retire;         /* asked to stop for a reload */
-	bool done;           /* exited on its own with 0: not restarted */
+	bool done;           /* not restarted: exited on its own with 0, or
+			      * removed by a reload */
 };
 
 struct supervisor {
@@ -233,6 +237,14 @@ static void add_child(struct supervisor *s, enum child_kind kind, int index)
 						       .backoff = 1 };
 }
 
+static struct child *find_kind(struct supervisor *s, enum child_kind kind)
+{
+	for (size_t i = 0; i < s->n_children; i++)
+		if (s->children[i].kind == kind)
+			return &s->children[i];
+	return NULL;
+}
+
 static struct child *find_child(struct supervisor *s, pid_t pid)
 {
 	for (size_t i = 0; i < s->n_children; i++)
@@ -278,12 +290,91 @@ static void reap(struct supervisor *s)
 	}
 }
 
+/* Stops c to start it again (reap() restarts a retired child at once). */
+static void retire_child(struct child *c)
+{
+	c->retire = true;
+	c->done = false;
+	if (c->pid) {
+		kill(c->pid, SIGTERM);
+	} else {
+		c->restart_at = 0;
+		c->backoff = 1;
+	}
+}
+
+/* Every setting of the imap: list, to tell whether it changed (never
+ * logged: it names the password file and the token command). */
+static char *imap_signature(const struct config *cfg)
+{
+	struct buf b;
+	buf_init(&b, 1024 * 1024);
+	for (size_t i = 0; i < cfg->n_imap; i++) {
+		const struct config_imap *m = &cfg->imap[i];
+		const char *v[] = { m->name, m->host, m->user,
+				    m->password_file, m->oauth2_token_command,
+				    m->folder, m->account, m->ca_file };
+		/* Length-prefixed: no value can pass for two. */
+		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++)
+			buf_printf(&b, "%zu:%s", v[j] ? strlen(v[j]) : 0,
+				   v[j] ? v[j] : "");
+		buf_printf(&b, "%ld %ld\n", m->port, m->poll_seconds);
+	}
+	return buf_steal(&b);
+}
+
+/* The children follow a config just taken: the IMAP poller runs while
+ * there are mailboxes and is replaced when their settings change; the
+ * dispatch process is replaced so it sees the new settings. */
+static void reconcile(struct supervisor *s, const char *imap_before)
+{
+#ifdef TRACKMAIL_HAVE_INTAKE_IMAP
+	size_t n = s->common.cfg->n_imap;
+	char *after = imap_signature(s->common.cfg);
+	struct child *c = find_kind(s, CHILD_IMAP);
+	bool live = c && !c->done;
+	if (n > 0 && !live) {
+		if (!c) {
+			add_child(s, CHILD_IMAP, 0);
+			c = &s->children[s->n_children - 1];
+		}
+		c->done = false;
+		c->restart_at = 0; /* the main loop starts it */
+		c->backoff = 1;
+		/* Removed, not yet gone: reap() starts the new one. */
+		c->retire = c->pid != 0;
+		log_msg(LOG_INFO, "event=child-added child=imap mailboxes=%zu",
+			n);
+	} else if (n == 0 && live) {
+		c->done = true; /* reap() leaves it stopped */
+		c->retire = false;
+		if (c->pid)
+			kill(c->pid, SIGTERM);
+		log_msg(LOG_INFO, "event=child-removed child=imap "
+			"reason=no-mailboxes");
+	} else if (n > 0 && strcmp(imap_before, after) != 0) {
+		retire_child(c);
+		log_msg(LOG_INFO, "event=child-replaced child=imap "
+			"mailboxes=%zu reason=mailboxes-changed", n);
+	}
+	free(after);
+#else
+	(void)imap_before;
+#endif
+	struct child *d = find_kind(s, CHILD_DISPATCH);
+	if (d) {
+		retire_child(d);
+		log_msg(LOG_INFO, "event=child-replaced child=dispatch "
+			"reason=reload");
+	}
+}
+
 /* Reads the config file and the parser files again. Returns true when
  * the workers are to be replaced. */
 static bool reload(struct supervisor *s)
 {
 	/* The config first, into a scratch copy: a broken file keeps the
-	 * running settings. */
+	 * running settings (and children). */
 	struct config scratch;
 	config_init(&scratch);
 	struct buf errors;
@@ -307,15 +398,22 @@ static bool reload(struct supervisor *s)
 		return false;
 	}
 	buf_free(&errors);
+	/* The old mailbox list, before cli_common_defaults frees it. */
+	char *imap_before = imap_signature(s->common.cfg);
 	/* Options given on the command line stay (cli_common_defaults
 	 * frees the strings of the settings it replaces). */
 	struct cli_common fresh = s->options;
 	struct parser_set *set = NULL;
-	if (cli_common_defaults(&fresh) != 0)
+	if (cli_common_defaults(&fresh) != 0) {
+		free(imap_before);
 		return false;
+	}
 	/* The settings are the new ones from here on (the old strings are
-	 * freed): the parser set is what may stay. */
+	 * freed), and the children follow them: the parser set is what may
+	 * stay. */
 	s->common = fresh;
+	reconcile(s, imap_before);
+	free(imap_before);
 	if (cli_load_parsers_checked(&fresh, s->skip_broken, &set) < 0) {
 		log_msg(LOG_ERROR, "event=reload-failed what=parsers "
 			"action=kept-old (the broken file is named above)");

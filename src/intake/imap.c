@@ -218,9 +218,65 @@ static char *first_line(char *text)
 	return text;
 }
 
+/* Copies the server's words into out: printable ASCII only, no quote or
+ * backslash (they end up in a quoted log value), nothing at all when they
+ * echo the secret. */
+static void server_words(char *out, size_t size, const char *text,
+			 const char *secret)
+{
+	size_t n = 0;
+	if (text && !(*secret && strstr(text, secret)))
+		for (; *text && n + 1 < size; text++)
+			if (*text >= 0x20 && *text < 0x7f && *text != '"' &&
+			    *text != '\\')
+				out[n++] = *text;
+	out[n] = '\0';
+}
+
+/* Runs oauth2_token_command: the token is its first line. */
+static int read_token(struct session *s, char **token_r)
+{
+	const struct config_imap *mb = s->mb;
+	FILE *p = popen(mb->oauth2_token_command, "r");
+	if (!p) {
+		snprintf(s->err, sizeof(s->err), "cannot run "
+			 "oauth2_token_command of %s: %s", mb->name,
+			 strerror(errno));
+		return -EACCES;
+	}
+	char *token = xcalloc(1, 8192);
+	size_t n = fread(token, 1, 8191, p);
+	int st = pclose(p);
+	first_line(token);
+	/* The command's own stderr goes to our log; its status is ours to
+	 * explain. */
+	if (st != 0 || n == 0 || !*token) {
+		if (st == -1)
+			snprintf(s->err, sizeof(s->err), "oauth2_token_command "
+				 "of %s: %s", mb->name, strerror(errno));
+		else if (WIFSIGNALED(st))
+			snprintf(s->err, sizeof(s->err), "oauth2_token_command "
+				 "of %s killed by signal %d", mb->name,
+				 WTERMSIG(st));
+		else if (st != 0)
+			snprintf(s->err, sizeof(s->err), "oauth2_token_command "
+				 "of %s exited with status %d", mb->name,
+				 WEXITSTATUS(st));
+		else
+			snprintf(s->err, sizeof(s->err), "oauth2_token_command "
+				 "of %s printed no token", mb->name);
+		explicit_bzero(token, 8192);
+		free(token);
+		return -EACCES;
+	}
+	*token_r = token;
+	return 0;
+}
+
 static int session_login(struct session *s)
 {
 	const struct config_imap *mb = s->mb;
+	const char *method = mb->password_file ? "LOGIN" : "XOAUTH2";
 	char *secret = NULL;
 	size_t len = 0;
 	int r;
@@ -231,29 +287,33 @@ static int session_login(struct session *s)
 				 mb->password_file, strerror(-r));
 			return r;
 		}
+		first_line(secret);
 	} else {
-		FILE *p = popen(mb->oauth2_token_command, "r");
-		secret = xcalloc(1, 8192);
-		size_t n = p ? fread(secret, 1, 8191, p) : 0;
-		int st = p ? pclose(p) : -1;
-		if (!p || st != 0 || n == 0) {
-			snprintf(s->err, sizeof(s->err), "oauth2_token_command "
-				 "of %s failed (status %d)", mb->name, st);
-			free(secret);
-			return -EACCES;
-		}
+		r = read_token(s, &secret);
+		if (r < 0)
+			return r;
 	}
-	first_line(secret);
 	r = mb->password_file
 		? mailimap_login(s->imap, mb->user, secret)
 		: mailimap_oauth2_authenticate(s->imap, mb->user, secret);
+	char said[200] = "";
+	if (r == MAILIMAP_ERROR_LOGIN)
+		server_words(said, sizeof(said), s->imap->imap_response,
+			     secret);
 	explicit_bzero(secret, strlen(secret));
 	free(secret);
-	if (r != MAILIMAP_NO_ERROR) {
-		/* The server's words, never the secret. */
-		snprintf(s->err, sizeof(s->err), "login as %s refused "
-			 "(libetpan error %d)", mb->user, r);
+	/* The method, the user and the server's words: never the secret. */
+	if (r == MAILIMAP_ERROR_LOGIN) {
+		snprintf(s->err, sizeof(s->err), "%s login as %s refused by "
+			 "%s:%ld: %s", method, mb->user, mb->host, mb->port,
+			 *said ? said : "no reason given");
 		return -EACCES;
+	}
+	if (r != MAILIMAP_NO_ERROR) {
+		snprintf(s->err, sizeof(s->err), "%s login as %s at %s:%ld "
+			 "failed: no answer (libetpan error %d)", method,
+			 mb->user, mb->host, mb->port, r);
+		return -EIO;
 	}
 	return 0;
 }

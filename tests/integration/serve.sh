@@ -6,7 +6,10 @@
 # restarted; what a crash left in new/ is decided on start and stale tmp/
 # files removed; SIGHUP makes the next mail decided by a changed parser
 # file, a broken one keeps the old set; serve refuses a broken parser
-# file unless --skip-broken-parsers; children die with the supervisor.
+# file unless --skip-broken-parsers; children die with the supervisor;
+# SIGHUP reconciles the children with the config: an IMAP poller is
+# added for the first mailbox, replaced when the list changes, removed
+# with the last mailbox, kept on a broken config; dispatch is replaced.
 . "$(dirname "$0")/lib.sh"
 
 D="$WORK/data"
@@ -191,5 +194,76 @@ check "no imap mailboxes configured: no IMAP poller child started" \
 	bash -c "! grep -q 'event=child-started child=imap' '$LOG'"
 check "the dispatch process runs under serve" \
 	grep -q 'event=child-started child=dispatch' "$LOG"
-[ "$failed" -eq 0 ] || sed "s/^/# /" "$LOG"
+
+# --- SIGHUP reconciles the children with the config ---
+# A mailbox on a closed loopback port: its poller exists and retries.
+LOG="$WORK/reconcile.log"
+"$TRACKMAIL" accounts add shop1 --data-dir "$D" >/dev/null
+printf 'secret\n' >"$WORK/pw"
+closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mailboxes() { # mailboxes NAME...: the config with these mailboxes
+	printf 'smtp_listen: ""\nlmtp_listen: ""\n'
+	[ $# -gt 0 ] && printf 'imap:\n'
+	for m in "$@"; do
+		printf '  - {name: %s, host: 127.0.0.1, port: %s, user: u, password_file: %s, account: shop1, poll_seconds: 60}\n' \
+			"$m" "$closed" "$WORK/pw"
+	done
+}
+# wait_log N PATTERN: until PATTERN is in the log N times (5 s at most).
+wait_log() {
+	for _ in $(seq 50); do
+		[ "$(grep -c -- "$2" "$LOG")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+last_pid() { grep -o "event=child-started child=$1 index=0 pid=[0-9]*" "$LOG" | tail -1 | sed 's/.*pid=//'; }
+hup() { kill -HUP "$SERVE_PID"; wait_log "$1" "event=reload-requested"; }
+mailboxes >"$WORK/imap.yaml"
+check "serve starts without mailboxes" start_serve --config "$WORK/imap.yaml"
+check "no IMAP poller child" bash -c "! grep -q 'child-started child=imap' '$LOG'"
+d1=$(last_pid dispatch)
+mailboxes box1 >"$WORK/imap.yaml"
+hup 1
+check "a mailbox added: event=child-added" wait_log 1 "event=child-added child=imap mailboxes=1"
+check "and the poller started" wait_log 1 "event=child-started child=imap"
+i1=$(last_pid imap)
+check "the poller is serve's child ($i1)" test "$(ps -o ppid= -p "$i1" | tr -d ' ')" = "$SERVE_PID"
+check "polling the one mailbox" wait_log 1 "event=imap-error mailbox=box1"
+check "the dispatch process is replaced on reload" \
+	wait_log 2 "event=child-started child=dispatch"
+check "the old dispatch process is gone" bash -c "! ps -p $d1 >/dev/null"
+mailboxes box1 box2 >"$WORK/imap.yaml"
+hup 2
+check "the mailbox list changed: event=child-replaced" \
+	wait_log 1 "event=child-replaced child=imap mailboxes=2 reason=mailboxes-changed"
+check "a new poller started" wait_log 2 "event=child-started child=imap"
+i2=$(last_pid imap)
+check "the old poller is gone, the new one runs" bash -c "
+	! ps -p $i1 >/dev/null && [ '$i2' != '$i1' ] && ps -p $i2 >/dev/null"
+check "it polls both mailboxes (one process each)" wait_log 1 "event=imap-error mailbox=box2"
+check "  two mailbox processes under it" \
+	bash -c "for _ in \$(seq 20); do [ \$(pgrep -P $i2 | wc -l) -eq 2 ] && exit 0; sleep 0.1; done; exit 1"
+hup 3
+wait_log 4 "event=child-started child=dispatch"
+check "an unchanged list: the poller stays" bash -c "
+	[ \$(grep -c 'event=child-replaced child=imap' '$LOG') -eq 1 ] && ps -p $i2 >/dev/null"
+printf 'imap:\n  - {name: box1, port: 0}\n' >"$WORK/imap.yaml"
+hup 4
+check "a broken config on SIGHUP is refused and says so" \
+	wait_log 1 "event=reload-failed what=config action=kept-old"
+check "  the running poller stays" bash -c "
+	ps -p $i2 >/dev/null && [ \$(grep -c 'event=child-started child=imap' '$LOG') -eq 2 ]"
+mailboxes >"$WORK/imap.yaml"
+hup 5
+check "the last mailbox removed: event=child-removed" \
+	wait_log 1 "event=child-removed child=imap reason=no-mailboxes"
+gone=no
+for _ in $(seq 50); do ps -p "$i2" >/dev/null || { gone=yes; break; }; sleep 0.1; done
+check "the poller stops" test "$gone" = yes
+sleep 1.5
+check "and is not restarted" test "$(grep -c 'event=child-started child=imap' "$LOG")" -eq 2
+stop_serve
+check "serve still stops with 0 (rc=$SERVE_RC)" test "$SERVE_RC" -eq 0
+[ "$failed" -eq 0 ] || sed "s/^/# /" "$WORK/serve.log" "$LOG"
 finish
