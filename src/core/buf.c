@@ -44,7 +44,8 @@ static int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
-int buf_append(struct buf *b, const void *data, size_t len)
+/* Grows (or refuses past max), then appends; see buf_append(). */
+int buf_append_slow(struct buf *b, const void *data, size_t len)
 {
 	int r = buf_reserve(b, len);
 	if (r < 0)

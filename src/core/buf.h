@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *data; /* owned; NULL until the first append */
@@ -22,7 +23,20 @@ void buf_init(struct buf *b, size_t max);
 /* Frees the storage and resets to an empty buffer with the same max. */
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b); /* len = 0, keeps storage */
-int buf_append(struct buf *b, const void *data, size_t len);
+int buf_append_slow(struct buf *b, const void *data, size_t len);
+/* Inline when the bytes fit: the HTML converter and the text cleaner
+ * append word by word, and the call was a tenth of their time. */
+static inline int buf_append(struct buf *b, const void *data, size_t len)
+{
+	if (b->cap - b->len > len && b->max - b->len >= len) {
+		if (len)
+			memcpy(b->data + b->len, data, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_append_slow(b, data, len);
+}
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_char(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)

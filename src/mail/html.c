@@ -535,6 +535,12 @@ static size_t char_ref(const char *s, size_t n, struct buf *b)
 /* Text from the data state: entities decoded, then on to text(). */
 static void data_text(struct conv *c, const char *s, size_t n)
 {
+	if (c->hidden)
+		return; /* text() drops it anyway */
+	if (memchr(s, '&', n) == NULL) {
+		text(c, s, n); /* nothing to decode: no copy */
+		return;
+	}
 	buf_reset(&c->tmp);
 	size_t i = 0;
 	while (i < n) {

@@ -1205,7 +1205,8 @@ static void run_supplier(struct run *run, const struct parser *p)
 				    .text_len = msg->text_len };
 	collect_carrier_lines(run, p, &cl);
 
-	struct found_list *fl = xcalloc(1, sizeof(*fl));
+	struct found_list *fl = xmalloc(sizeof(*fl)); /* add_found() clears */
+	fl->n = 0;
 	if (expect != TRACKING_NONE) {
 		if (p->blocks.n) {
 			/* Each block (one order or one package) carries its
@@ -1280,7 +1281,8 @@ static void run_carrier_mail(struct run *run, const struct parser *p)
 	enum tracking_expect expect;
 	r->parser = p;
 	decide_event(run, p, &expect);
-	struct found_list *fl = xcalloc(1, sizeof(*fl));
+	struct found_list *fl = xmalloc(sizeof(*fl)); /* add_found() clears */
+	fl->n = 0;
 	explain(run, "extract:");
 	if (expect != TRACKING_NONE) {
 		extract_tracking(run, p, run->msg->text, run->msg->text_len,
