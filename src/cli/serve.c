@@ -51,8 +51,14 @@ static const char serve_usage[] =
 	"\n"
 	"Runs the service: the SMTP/LMTP intake, the IMAP poller when\n"
 	"mailboxes are configured, N workers deciding spooled mail\n"
-	"(`workers`, default the number of CPUs) and the dispatcher. SIGTERM finishes in-flight\n"
-	"work and exits 0; SIGHUP reloads the config and the parser files.\n"
+	"(`workers`, default the number of CPUs) and the dispatcher.\n"
+	"SIGTERM finishes in-flight work and exits 0. SIGHUP reloads the\n"
+	"config and the parser files and the children follow: the IMAP\n"
+	"poller is started, stopped or replaced as the new mailbox list\n"
+	"asks, the dispatcher is restarted, and a broken config or parser\n"
+	"file keeps the old one (logged: reload-failed ... action=kept-old);\n"
+	"the SMTP/LMTP listen addresses and `workers` are read at start\n"
+	"only.\n"
 	"Refuses to start with a broken parser file unless\n"
 	"--skip-broken-parsers.\n";
 

@@ -922,13 +922,15 @@ int cli_outbox(int argc, char **argv)
 			r = store_commit(store);
 		else
 			store_rollback(store);
-		if (r == 0)
-			printf("%d push%s due again\n", changed,
-			       changed == 1 ? "" : "es");
+		/* A retry of one push that is not manual or dead is an
+		 * error: said on stderr only, no count on stdout. */
 		if (r == 0 && changed == 0 && id) {
 			fprintf(stderr, "trackmail: push %ld is not manual or "
 				"dead\n", id);
 			r = -ENOENT;
+		} else if (r == 0) {
+			printf("%d push%s due again\n", changed,
+			       changed == 1 ? "" : "es");
 		}
 	}
 	if (r < 0 && r != -ENOENT)

@@ -64,8 +64,11 @@ check "tracking set of a linked supplier order writes a due push" \
 sql "$DB" "UPDATE pushes SET state = 'dead'"
 "$TRACKMAIL" outbox list --dead --json --data-dir "$D" > "$WORK/dead.json"
 check "outbox list --dead shows it" test "$(json_field "$WORK/dead.json" tracking)" = "$ups"
-"$TRACKMAIL" outbox retry 1 --data-dir "$D" > /dev/null
+"$TRACKMAIL" outbox retry 1 --data-dir "$D" > "$WORK/retry.out"
 check "outbox retry makes it due" test "$(sql "$DB" "SELECT state FROM pushes")" = due
-"$TRACKMAIL" outbox retry 1 --data-dir "$D" 2> /dev/null
+check "and says how many" grep -qx "1 push due again" "$WORK/retry.out"
+"$TRACKMAIL" outbox retry 1 --data-dir "$D" > "$WORK/retry2.out" 2> "$WORK/retry2.err"
 check "retrying a push that is not dead/manual exits 1" test $? -eq 1
+check "and says so on stderr" grep -q "push 1 is not manual or dead" "$WORK/retry2.err"
+check "with nothing on stdout" test ! -s "$WORK/retry2.out"
 finish
