@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +73,8 @@ struct conv {
 	struct open_elem stack[LIMIT_HTML_DEPTH]; /* last: not cleared */
 };
 
-/* Every element the converter treats specially, sorted by name (bsearch);
- * any other is inline. `closes`: the open elements a start tag of this
+/* Every element the converter treats specially, sorted by name (looked
+ * up by hash, tag_info()); any other is inline. `closes`: the open elements a start tag of this
  * name closes when they are on top of the stack (libxml2 2.9's
  * htmlStartClose; any element without TF_HEAD also ends <head>); `prio`:
  * libxml2's htmlGetEndPriority (an end tag does not close an element of
@@ -303,27 +304,12 @@ static const struct tag_info {
 static const struct tag_info inline_tag = { "", EK_INLINE, 0, 100, NULL };
 
 /* Tag names are NAME_SIZE bytes, zero-padded (tag_name(), the table,
- * open_elem), so two of them compare as two 64-bit words: read
- * big-endian, the words order like strcmp(). tag_info() runs for every
- * tag of every HTML part; bsearch() with strcmp() was 5% of parse time. */
+ * open_elem), so two of them compare as two 64-bit words. */
 static uint64_t key_word(const char *s)
 {
 	uint64_t w;
 	memcpy(&w, s, sizeof(w));
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w = __builtin_bswap64(w);
-#endif
 	return w;
-}
-
-static int key_cmp(const char *a, const char *b)
-{
-	uint64_t x = key_word(a), y = key_word(b);
-	if (x == y) {
-		x = key_word(a + 8);
-		y = key_word(b + 8);
-	}
-	return x < y ? -1 : x > y;
 }
 
 static bool name_eq(const char *a, const char *b)
@@ -331,19 +317,43 @@ static bool name_eq(const char *a, const char *b)
 	return memcmp(a, b, NAME_SIZE) == 0;
 }
 
+/* The names the converter tests, as padded keys for name_eq(). */
+static const char N_A[NAME_SIZE] = "a", N_AREA[NAME_SIZE] = "area",
+		  N_BODY[NAME_SIZE] = "body", N_HEAD[NAME_SIZE] = "head",
+		  N_HTML[NAME_SIZE] = "html", N_P[NAME_SIZE] = "p",
+		  N_PRE[NAME_SIZE] = "pre", N_SCRIPT[NAME_SIZE] = "script";
+
+/* tag_info() runs for every start and end tag of every HTML part: an
+ * open-addressing table of the known names, keyed by a multiplicative
+ * hash of both words, built once. */
+#define TAG_SLOTS 512
+static const struct tag_info *tag_slots[TAG_SLOTS];
+static pthread_once_t tag_slots_once = PTHREAD_ONCE_INIT;
+
+static size_t tag_hash(const char *name)
+{
+	uint64_t h = key_word(name) * 0x9e3779b97f4a7c15ull ^
+		     key_word(name + 8) * 0xc2b2ae3d27d4eb4full;
+	return (size_t)(h >> 55) & (TAG_SLOTS - 1);
+}
+
+static void tag_slots_build(void)
+{
+	for (size_t i = 0; i < sizeof(tags) / sizeof(*tags); i++) {
+		size_t h = tag_hash(tags[i].name);
+		while (tag_slots[h])
+			h = (h + 1) & (TAG_SLOTS - 1);
+		tag_slots[h] = &tags[i];
+	}
+}
+
 static const struct tag_info *tag_info(const char *name)
 {
-	size_t lo = 0, hi = sizeof(tags) / sizeof(*tags);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = key_cmp(name, tags[mid].name);
-		if (r == 0)
-			return &tags[mid];
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	pthread_once(&tag_slots_once, tag_slots_build);
+	for (size_t h = tag_hash(name); tag_slots[h];
+	     h = (h + 1) & (TAG_SLOTS - 1))
+		if (name_eq(tag_slots[h]->name, name))
+			return tag_slots[h];
 	return &inline_tag;
 }
 
@@ -351,7 +361,7 @@ static const struct tag_info *tag_info(const char *name)
 static bool start_closes(const struct tag_info *t,
 			 const struct open_elem *open)
 {
-	if (strcmp(open->name, "head") == 0)
+	if (name_eq(open->name, N_HEAD))
 		return !(t->flags & TF_HEAD);
 	if (t->closes == NULL)
 		return false;
@@ -652,7 +662,7 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 			pop(c);
 		return 0;
 	}
-	if (strcmp(name, "area") == 0 && a->has_href) {
+	if (name_eq(name, N_AREA) && a->has_href) {
 		attr_value(c, a->href, a->href_len);
 		text_link_add(c->msg, buf_cstr(&c->tmp), c->tmp.len, "", 0);
 	}
@@ -701,11 +711,11 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 		c->hidden++;
 	if (k == EK_SKIP)
 		c->skipped++;
-	if (strcmp(name, "pre") == 0) {
+	if (name_eq(name, N_PRE)) {
 		e->pre = true;
 		c->pre++;
 	}
-	if (strcmp(name, "a") == 0 && a->has_href && !c->anchor_open) {
+	if (name_eq(name, N_A) && a->has_href && !c->anchor_open) {
 		attr_value(c, a->href, a->href_len);
 		buf_reset(&c->href);
 		(void)buf_append(&c->href, c->tmp.data ? c->tmp.data : "",
@@ -721,7 +731,7 @@ static int start_tag(struct conv *c, const char *name, const struct attrs *a,
 
 static void end_tag(struct conv *c, const char *name)
 {
-	if (strcmp(name, "html") == 0 || strcmp(name, "body") == 0)
+	if (name_eq(name, N_HTML) || name_eq(name, N_BODY))
 		return;
 	int prio = tag_info(name)->prio;
 	size_t i = c->depth;
@@ -842,7 +852,7 @@ static bool blank_dropped(const struct conv *c, const char *s, size_t n,
 	if (c->depth == c->base)
 		return true;
 	const struct open_elem *top = &c->stack[c->depth - 1];
-	if (strcmp(top->name, "html") == 0 || strcmp(top->name, "head") == 0)
+	if (name_eq(top->name, N_HTML) || name_eq(top->name, N_HEAD))
 		return true;
 	if (top->last == LC_TEXT || top->last == LC_ELEM_PCDATA)
 		return false;
@@ -858,10 +868,9 @@ static int text_run(struct conv *c, const char *s, size_t n, bool at_tag)
 	/* Text with no element open (or right in <html>) gets an implied
 	 * paragraph, as in libxml2. */
 	if (c->depth == c->base ||
-	    strcmp(c->stack[c->depth - 1].name, "html") == 0) {
+	    name_eq(c->stack[c->depth - 1].name, N_HTML)) {
 		struct attrs none = { 0 };
-		static const char p_name[NAME_SIZE] = "p";
-		int r = start_tag(c, p_name, &none, false);
+		int r = start_tag(c, N_P, &none, false);
 		if (r < 0)
 			return r;
 	}
@@ -877,7 +886,8 @@ static size_t tag_name(const char *s, size_t n, size_t i, char *name)
 	while (i < n && !isspace((unsigned char)s[i]) && s[i] != '>' &&
 	       s[i] != '/') {
 		if (k + 1 < NAME_SIZE)
-			name[k++] = (char)tolower((unsigned char)s[i]);
+			name[k++] = (char)(s[i] >= 'A' && s[i] <= 'Z'
+						   ? s[i] + 32 : s[i]);
 		i++;
 	}
 	return i;
@@ -918,7 +928,7 @@ static int run(struct conv *c, const char *s, size_t n, bool nested)
 					p++;
 				}
 				end = p ? (size_t)(p - s) : n;
-				if (strcmp(name, "script") == 0 && a.type &&
+				if (name_eq(name, N_SCRIPT) && a.type &&
 				    a.type_len == 19 &&
 				    strncasecmp(a.type, "application/ld+json",
 						19) == 0)
