@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "store/store.h"
 
@@ -19,6 +20,7 @@ struct store {
 	sqlite3 *db;
 	char *path;    /* the database file, named in every error */
 	pid_t pid;     /* the process that opened it: never used after fork */
+	struct timespec busy_since; /* first SQLITE_BUSY of the current wait */
 	char error[256];
 	struct {
 		const char *sql;
