@@ -43,8 +43,14 @@ static const char *const other_keys[] = {
 
 static bool in_list(const char *const *list, const char *k, size_t n)
 {
+	if (n == 0)
+		return false;
+	/* The first byte, case-folded, rules out almost every entry before
+	 * a strlen(): this runs for every line of every part. */
+	unsigned char k0 = (unsigned char)k[0] | 0x20;
 	for (size_t i = 0; list[i]; i++)
-		if (strlen(list[i]) == n && strncasecmp(list[i], k, n) == 0)
+		if (((unsigned char)list[i][0] | 0x20) == k0 &&
+		    strlen(list[i]) == n && strncasecmp(list[i], k, n) == 0)
 			return true;
 	return false;
 }

@@ -526,6 +526,19 @@ static size_t char_ref(const char *s, size_t n, struct buf *b)
 		if (len < sizeof(name)) {
 			memcpy(name, s + start, len);
 			name[len] = '\0';
+			/* The references mail is full of, before the table. */
+			static const struct html_entity common[] = {
+				{ "nbsp", 160 }, { "amp", 38 }, { "quot", 34 },
+				{ "lt", 60 }, { "gt", 62 }, { "copy", 169 },
+			};
+			for (size_t k = 0;
+			     k < sizeof(common) / sizeof(*common); k++) {
+				if (name[0] == common[k].name[0] &&
+				    strcmp(name, common[k].name) == 0) {
+					put_utf8(b, common[k].cp);
+					return i + 1;
+				}
+			}
 			const struct html_entity *e = bsearch(
 				name, html_entities,
 				sizeof(html_entities) / sizeof(*html_entities),
