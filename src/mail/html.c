@@ -317,6 +317,13 @@ static bool name_eq(const char *a, const char *b)
 	return memcmp(a, b, NAME_SIZE) == 0;
 }
 
+/* isspace() of the C locale, inline: the tag and attribute loops test
+ * every byte of every tag. */
+static inline bool c_space(unsigned char ch)
+{
+	return ch == ' ' || (ch >= '\t' && ch <= '\r');
+}
+
 /* The names the converter tests, as padded keys for name_eq(). */
 static const char N_A[NAME_SIZE] = "a", N_AREA[NAME_SIZE] = "area",
 		  N_BODY[NAME_SIZE] = "body", N_HEAD[NAME_SIZE] = "head",
@@ -778,22 +785,22 @@ static void read_attrs(const char *s, size_t n, size_t *pi, struct attrs *a,
 			i += 2;
 			break;
 		}
-		if (isspace(ch) || ch == '/') {
+		if (c_space(ch) || ch == '/') {
 			i++;
 			continue;
 		}
 		size_t ns = i;
-		while (i < n && !isspace((unsigned char)s[i]) && s[i] != '=' &&
+		while (i < n && !c_space((unsigned char)s[i]) && s[i] != '=' &&
 		       s[i] != '>' && (s[i] != '/' || i == ns))
 			i++;
 		size_t nl = i - ns;
-		while (i < n && isspace((unsigned char)s[i]))
+		while (i < n && c_space((unsigned char)s[i]))
 			i++;
 		const char *v = NULL;
 		size_t vl = 0;
 		if (i < n && s[i] == '=') {
 			i++;
-			while (i < n && isspace((unsigned char)s[i]))
+			while (i < n && c_space((unsigned char)s[i]))
 				i++;
 			if (i < n && (s[i] == '"' || s[i] == '\'')) {
 				char q = s[i++];
@@ -804,7 +811,7 @@ static void read_attrs(const char *s, size_t n, size_t *pi, struct attrs *a,
 				i = end ? e + 1 : n;
 			} else {
 				size_t vs = i;
-				while (i < n && !isspace((unsigned char)s[i]) &&
+				while (i < n && !c_space((unsigned char)s[i]) &&
 				       s[i] != '>')
 					i++;
 				v = s + vs;
@@ -896,7 +903,7 @@ static size_t tag_name(const char *s, size_t n, size_t i, char *name)
 {
 	size_t k = 0;
 	memset(name, 0, NAME_SIZE);
-	while (i < n && !isspace((unsigned char)s[i]) && s[i] != '>' &&
+	while (i < n && !c_space((unsigned char)s[i]) && s[i] != '>' &&
 	       s[i] != '/') {
 		if (k + 1 < NAME_SIZE)
 			name[k++] = (char)(s[i] >= 'A' && s[i] <= 'Z'
