@@ -134,7 +134,8 @@ int prescan_check(const char *raw, size_t len, unsigned max_depth,
 			blank = line[i] == ' ' || line[i] == '\t';
 		if (!blank)
 			s.last_content = pos;
-		if (n > 13 && strncasecmp(line, "content-type", 12) == 0) {
+		if (n > 13 && (line[0] | 0x20) == 'c' &&
+		    strncasecmp(line, "content-type", 12) == 0) {
 			/* Unfold the value over continuation lines. */
 			size_t vend = n;
 			size_t p2 = next;
