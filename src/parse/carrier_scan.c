@@ -156,21 +156,36 @@ static const struct label labels[] = {
 
 #define N_LABELS (sizeof(labels) / sizeof(labels[0]))
 
-/* Built once (pthread_once) from labels[]: the labels grouped by their
- * first byte, longest first within a group, with their lengths; and a
- * class for every byte, so that the scan skips what can start nothing. */
+/* Built once (pthread_once) from labels[]: the labels grouped by a hash
+ * of their first two bytes, longest first within a group, with their
+ * lengths; and a class for every byte, so that the scan skips what can
+ * start nothing. Every label has at least two bytes. */
 enum {
 	B_ALNUM = 1u << 0, /* [0-9A-Za-z] */
 	B_FIRST = 1u << 1, /* some label starts with it (either case) */
 };
 
+#define LABEL_HASH_SIZE 512
+
+static inline unsigned label_hash(unsigned char c0, unsigned char c1)
+{
+	return ((unsigned)c0 * 31u + c1) & (LABEL_HASH_SIZE - 1);
+}
+
 _Static_assert(N_LABELS < 256, "label indices fit a byte");
 
 static unsigned char label_len[N_LABELS];
-static unsigned char label_order[N_LABELS]; /* by first byte, longest first */
-static unsigned char label_from[257];       /* group of byte b: [b, b+1) */
+static unsigned char label_order[N_LABELS]; /* by hash, longest first */
+/* Group of hash h: label_order[label_from[h] .. label_from[h + 1]). */
+static unsigned char label_from[LABEL_HASH_SIZE + 1];
 static unsigned char byte_class[256];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static unsigned label_key(size_t k)
+{
+	return label_hash((unsigned char)labels[k].text[0],
+			  (unsigned char)labels[k].text[1]);
+}
 
 static void tables_build(void)
 {
@@ -188,29 +203,28 @@ static void tables_build(void)
 		if (c >= 'a' && c <= 'z')
 			byte_class[c - 'a' + 'A'] |= B_FIRST;
 	}
-	/* Grouped by first byte; within a group the longest first (the
-	 * labels are distinct, so of two that match at one place the longer
-	 * one is the one to take). Insertion sort: a few thousand steps. */
+	/* Grouped by hash; within a group the longest first (the labels are
+	 * distinct, so of two that match at one place the longer one is the
+	 * one to take). Insertion sort: a few thousand steps. */
 	for (size_t k = 0; k < N_LABELS; k++) {
-		unsigned char c = (unsigned char)labels[k].text[0];
+		unsigned h = label_key(k);
 		size_t at = k;
 
 		while (at > 0) {
 			size_t o = label_order[at - 1];
-			unsigned char oc = (unsigned char)labels[o].text[0];
+			unsigned oh = label_key(o);
 
-			if (oc < c || (oc == c && label_len[o] >= label_len[k]))
+			if (oh < h || (oh == h && label_len[o] >= label_len[k]))
 				break;
 			label_order[at] = label_order[at - 1];
 			at--;
 		}
 		label_order[at] = (unsigned char)k;
 	}
-	for (unsigned c = 0; c <= 256; c++) {
-		while (n < N_LABELS &&
-		       (unsigned char)labels[label_order[n]].text[0] < c)
+	for (unsigned h = 0; h <= LABEL_HASH_SIZE; h++) {
+		while (n < N_LABELS && label_key(label_order[n]) < h)
 			n++;
-		label_from[c] = (unsigned char)n;
+		label_from[h] = (unsigned char)n;
 	}
 }
 
@@ -623,22 +637,26 @@ static size_t url_in_text(struct scan *s, size_t i)
 	return j;
 }
 
-/* The longest label at i (its group by first byte, longest first): runs
- * after_label() for it and returns its length, or 0. */
+/* The longest label at i (its group by the first two bytes, longest
+ * first): runs after_label() for it and returns its length, or 0. */
 static size_t try_labels(struct scan *s, size_t i)
 {
 	const char *t = s->text;
-	unsigned char c0 = lower((unsigned char)t[i]);
 	size_t left = s->len - i;
+	unsigned h;
 
-	for (size_t g = label_from[c0]; g < label_from[c0 + 1]; g++) {
+	if (left < 2)
+		return 0; /* every label has two bytes or more */
+	h = label_hash(lower((unsigned char)t[i]),
+		       lower((unsigned char)t[i + 1]));
+	for (size_t g = label_from[h]; g < label_from[h + 1]; g++) {
 		const struct label *lb = &labels[label_order[g]];
 		const char *l = lb->text;
 		size_t n = label_len[label_order[g]], m;
 
 		if (left < n)
 			continue;
-		for (m = 1; m < n && lower((unsigned char)t[i + m]) ==
+		for (m = 0; m < n && lower((unsigned char)t[i + m]) ==
 					     (unsigned char)l[m];
 		     m++)
 			;
@@ -666,7 +684,8 @@ size_t carrier_scan(const char *text, size_t len, const char *const *links,
 	size_t n, len_;
 
 	s = &local;
-	memset(s, 0, sizeof(*s));
+	s->n_found = 0; /* found[] is written before it is read */
+	s->index = NULL;
 	s->text = text ? text : "";
 	s->len = text ? len : 0;
 	s->links = links;
