@@ -790,10 +790,17 @@ const struct carrier *carrier_from_name(const char *text, size_t len)
 		return from_name_each_alias(text, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = lower((unsigned char)text[i]);
+		/* The byte after, lower case (0 at the end: no alias has a
+		 * NUL, so a longer alias fails the cheap test too). */
+		unsigned char c1 = i + 1 < len ?
+					   lower((unsigned char)text[i + 1]) :
+					   0;
 
 		for (unsigned k = alias_from[c]; k < alias_from[c + 1]; k++) {
 			const struct alias_entry *e = &alias_table[k];
 
+			if (e->len >= 2 && (unsigned char)e->text[1] != c1)
+				continue; /* a cheap look before alias_at() */
 			if (alias_at(text, len, i, e->text, e->len))
 				return &carriers[e->carrier];
 		}
