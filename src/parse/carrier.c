@@ -675,49 +675,95 @@ static bool alias_at(const char *text, size_t len, size_t i,
 	return true;
 }
 
-/* Short windows (the common case: a carrier field, a line around a
- * number) are lower-cased once and searched with memmem per alias. */
-#define NAME_FAST_MAX 512
+/* Every alias of every carrier in one table built once (pthread_once),
+ * grouped by first byte, the longest first within a group and then in
+ * table order: the first alias of the group that occurs at a place is the
+ * one the name lookup takes there. */
+#define ALIAS_MAX 1024
 
-const struct carrier *carrier_from_name(const char *text, size_t len)
+struct alias_entry {
+	const char *text; /* into the alias list, not terminated */
+	unsigned char len;
+	unsigned char carrier; /* index into carriers[] */
+};
+
+static struct alias_entry alias_table[ALIAS_MAX];
+static unsigned short alias_from[257]; /* group of byte b: [b, b + 1) */
+static bool alias_table_ok;
+static pthread_once_t alias_table_once = PTHREAD_ONCE_INIT;
+
+static bool alias_before(const struct alias_entry *a,
+			 const struct alias_entry *b)
 {
-	size_t best_pos = SIZE_MAX, best_len = 0;
-	const struct carrier *best = NULL;
-	char low[NAME_FAST_MAX];
-	bool fast = len <= NAME_FAST_MAX;
+	unsigned char ca = (unsigned char)a->text[0];
+	unsigned char cb = (unsigned char)b->text[0];
 
-	if (!text)
-		return NULL;
-	if (fast)
-		for (size_t i = 0; i < len; i++)
-			low[i] = (char)lower((unsigned char)text[i]);
+	if (ca != cb)
+		return ca < cb;
+	return a->len > b->len;
+}
+
+static void alias_table_build(void)
+{
+	size_t n = 0;
+
+	_Static_assert(C_COUNT < 256, "carrier indices fit a byte");
 	for (size_t ci = 0; ci < C_COUNT; ci++) {
 		const char *a = carriers[ci].aliases;
 
 		while (a && *a) {
 			const char *bar = strchr(a, '|');
 			size_t alen = bar ? (size_t)(bar - a) : strlen(a);
-			size_t i = 0;
 
-			while (i + alen <= len && i <= best_pos) {
-				if (fast) {
-					const char *hit = memmem(low + i,
-						len - i, a, alen);
+			if (alen > 0) {
+				struct alias_entry e;
+				size_t at = n;
 
-					if (!hit)
-						break;
-					i = (size_t)(hit - low);
-					if (i > best_pos)
-						break;
-				} else if (lower((unsigned char)text[i]) !=
-					   (unsigned char)a[0]) {
-					i++;
-					continue;
+				if (n == ALIAS_MAX || alen > 255)
+					return; /* alias_table_ok stays false */
+				e.text = a;
+				e.len = (unsigned char)alen;
+				e.carrier = (unsigned char)ci;
+				/* Insertion sort, stable: table order stays
+				 * among equals. */
+				while (at > 0 &&
+				       alias_before(&e, &alias_table[at - 1])) {
+					alias_table[at] = alias_table[at - 1];
+					at--;
 				}
-				if (!alias_at(text, len, i, a, alen)) {
-					i++;
+				alias_table[at] = e;
+				n++;
+			}
+			a = bar ? bar + 1 : NULL;
+		}
+	}
+	for (unsigned c = 0, k = 0; c <= 256; c++) {
+		while (k < n && (unsigned char)alias_table[k].text[0] < c)
+			k++;
+		alias_from[c] = (unsigned short)k;
+	}
+	alias_table_ok = true;
+}
+
+/* The reference lookup (and the fallback when the alias table could not be
+ * built): for every alias its first place as a word; the earliest place
+ * wins, then the longest alias, then table order. */
+static const struct carrier *from_name_each_alias(const char *text, size_t len)
+{
+	size_t best_pos = SIZE_MAX, best_len = 0;
+	const struct carrier *best = NULL;
+
+	for (size_t ci = 0; ci < C_COUNT; ci++) {
+		const char *a = carriers[ci].aliases;
+
+		while (a && *a) {
+			const char *bar = strchr(a, '|');
+			size_t alen = bar ? (size_t)(bar - a) : strlen(a);
+
+			for (size_t i = 0; i + alen <= len && i <= best_pos;
+			     i++) {
+				if (!alias_at(text, len, i, a, alen))
 					continue;
-				}
 				if (i < best_pos ||
 				    (i == best_pos && alen > best_len)) {
 					best_pos = i;
@@ -730,6 +776,36 @@ const struct carrier *carrier_from_name(const char *text, size_t len)
 		}
 	}
 	return best;
+}
+
+/* The same answer in one pass over the text: at each place only the
+ * aliases that start with its byte, longest first, so the first alias that
+ * occurs at the earliest place is the answer. */
+const struct carrier *carrier_from_name(const char *text, size_t len)
+{
+	if (!text)
+		return NULL;
+	pthread_once(&alias_table_once, alias_table_build);
+	if (!alias_table_ok)
+		return from_name_each_alias(text, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = lower((unsigned char)text[i]);
+		/* The byte after, lower case (0 at the end: no alias has a
+		 * NUL, so a longer alias fails the cheap test too). */
+		unsigned char c1 = i + 1 < len ?
+					   lower((unsigned char)text[i + 1]) :
+					   0;
+
+		for (unsigned k = alias_from[c]; k < alias_from[c + 1]; k++) {
+			const struct alias_entry *e = &alias_table[k];
+
+			if (e->len >= 2 && (unsigned char)e->text[1] != c1)
+				continue; /* a cheap look before alias_at() */
+			if (alias_at(text, len, i, e->text, e->len))
+				return &carriers[e->carrier];
+		}
+	}
+	return NULL;
 }
 
 /* ---- hosts ------------------------------------------------------------ */

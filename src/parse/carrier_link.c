@@ -36,17 +36,19 @@ static inline char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool prefix_ci(const char *s, size_t len, const char *p)
+/* s[0..n) equals the lower-case p[0..n), ignoring case. */
+static bool eq_ci(const char *s, const char *p, size_t n)
 {
-	size_t n = strlen(p);
-
-	if (len < n)
-		return false;
 	for (size_t i = 0; i < n; i++)
 		if (lower(s[i]) != p[i])
 			return false;
 	return true;
 }
+
+/* s[0..len) starts with the lower-case string literal p (only a literal
+ * compiles: its length is a constant), ignoring case. */
+#define prefix_ci(s, len, p) \
+	((len) >= sizeof("" p) - 1 && eq_ci((s), "" p, sizeof("" p) - 1))
 
 static bool split_url(const char *url, size_t len, struct url_parts *u)
 {
@@ -125,39 +127,52 @@ static size_t decode(const char *s, size_t len, char *out)
 	return k;
 }
 
+/* A query key, lower case, with its length. */
+struct key {
+	const char *text;
+	size_t len;
+};
+
+#define K(s) { s, sizeof(s) - 1 }
+
 /* Keys that name a tracking number on any host. */
-static const char *const tracking_keys[] = {
-	"tracknum", "tracknums", "tracknumbers", "tracknumber",
-	"trackingnumber", "tracking_number", "tracking-number",
-	"trackingnumbers", "tracking_numbers", "tracking", "track",
-	"tlabels", "trknbr", "awb", "trackingid", "tracking_id",
-	"tracking-id", "trackid", "trackcode", "trackingno", "tracking_no",
-	"piececode", "waybill", "waybillno", "mailnolist", "mailnum",
-	"mailno", "parcelnumber", "parcel_number", "parcelno", "parcel",
-	"consignment", "consignmentno", "sendungsnummer",
-	"tracking_code", "trackingcode", "trackingnumbers[]", "nums",
-	"searchfor", "searchvalue", "itemcode", "objeto", "requestno1",
-	NULL,
+static const struct key tracking_keys[] = {
+	K("tracknum"), K("tracknums"), K("tracknumbers"), K("tracknumber"),
+	K("trackingnumber"), K("tracking_number"), K("tracking-number"),
+	K("trackingnumbers"), K("tracking_numbers"), K("tracking"),
+	K("track"), K("tlabels"), K("trknbr"), K("awb"), K("trackingid"),
+	K("tracking_id"), K("tracking-id"), K("trackid"), K("trackcode"),
+	K("trackingno"), K("tracking_no"), K("piececode"), K("waybill"),
+	K("waybillno"), K("mailnolist"), K("mailnum"), K("mailno"),
+	K("parcelnumber"), K("parcel_number"), K("parcelno"), K("parcel"),
+	K("consignment"), K("consignmentno"), K("sendungsnummer"),
+	K("tracking_code"), K("trackingcode"), K("trackingnumbers[]"),
+	K("nums"), K("searchfor"), K("searchvalue"), K("itemcode"),
+	K("objeto"), K("requestno1"),
+	{ NULL, 0 },
 };
 
 /* Generic keys trusted only on carrier and aggregator hosts. */
-static const char *const carrier_host_keys[] = {
-	"number", "numbers", "num", "id", "code", "pin", "idc", "q",
-	"query", "search", "match", "item", "barcode", "snr", "numer",
-	"reference", "ref", "v", "b", "t", "tn", "billno", "searchid",
-	"trackingid", "consignment", "shipmentid", NULL,
+static const struct key carrier_host_keys[] = {
+	K("number"), K("numbers"), K("num"), K("id"), K("code"), K("pin"),
+	K("idc"), K("q"), K("query"), K("search"), K("match"), K("item"),
+	K("barcode"), K("snr"), K("numer"), K("reference"), K("ref"), K("v"),
+	K("b"), K("t"), K("tn"), K("billno"), K("searchid"), K("trackingid"),
+	K("consignment"), K("shipmentid"),
+	{ NULL, 0 },
 };
 
-static const char *const carrier_keys[] = {
-	"carrier", "carrier_code", "carriercode", "carrier_name", "courier",
-	"courier_code", "slug", "shipping_carrier", "tracking_company",
-	NULL,
+static const struct key carrier_keys[] = {
+	K("carrier"), K("carrier_code"), K("carriercode"), K("carrier_name"),
+	K("courier"), K("courier_code"), K("slug"), K("shipping_carrier"),
+	K("tracking_company"),
+	{ NULL, 0 },
 };
 
-static bool key_in(const char *key, size_t klen, const char *const *list)
+static bool key_in(const char *key, size_t klen, const struct key *list)
 {
-	for (size_t i = 0; list[i]; i++)
-		if (strlen(list[i]) == klen && prefix_ci(key, klen, list[i]))
+	for (size_t i = 0; list[i].text; i++)
+		if (list[i].len == klen && eq_ci(key, list[i].text, klen))
 			return true;
 	return false;
 }
@@ -293,33 +308,45 @@ static int from_segments(const char *p, size_t len, bool carrier_host,
 	return found;
 }
 
+/* from_url() on a split URL; *host_r is the carrier of its host. */
+static int from_parts(const struct url_parts *u, int depth,
+		      struct carrier_check *out, const struct carrier **named,
+		      const struct carrier **host_r)
+{
+	const struct carrier *host;
+	bool trusted;
+
+	host = carrier_from_host(u->host, u->host_len);
+	*host_r = host;
+	trusted = host || carrier_host_is_aggregator(u->host, u->host_len);
+	if (host && !*named)
+		*named = host;
+	if (u->query && from_params(u->query, u->query_len, trusted, depth,
+				    out, named))
+		return 1;
+	if (u->frag) {
+		if (from_params(u->frag, u->frag_len, trusted, depth, out,
+				named))
+			return 1;
+		if (from_segments(u->frag, u->frag_len, trusted, out))
+			return 1;
+	}
+	if (u->path_len && from_segments(u->path, u->path_len, trusted, out))
+		return 1;
+	return 0;
+}
+
 static int from_url(const char *url, size_t len, int depth,
 		    struct carrier_check *out, const struct carrier **named)
 {
 	struct url_parts u;
 	const struct carrier *host;
-	bool trusted;
 
 	if (len > CARRIER_URL_MAX)
 		len = CARRIER_URL_MAX;
 	if (!split_url(url, len, &u))
 		return 0;
-	host = carrier_from_host(u.host, u.host_len);
-	trusted = host || carrier_host_is_aggregator(u.host, u.host_len);
-	if (host && !*named)
-		*named = host;
-	if (u.query && from_params(u.query, u.query_len, trusted, depth, out,
-				   named))
-		return 1;
-	if (u.frag) {
-		if (from_params(u.frag, u.frag_len, trusted, depth, out, named))
-			return 1;
-		if (from_segments(u.frag, u.frag_len, trusted, out))
-			return 1;
-	}
-	if (u.path_len && from_segments(u.path, u.path_len, trusted, out))
-		return 1;
-	return 0;
+	return from_parts(&u, depth, out, named, &host);
 }
 
 /* Puts c first among the candidates and decides it, when it fits. */
@@ -368,7 +395,7 @@ int carrier_from_url(const char *url, struct carrier_check *out)
 
 const struct carrier *carrier_link_carrier(const char *url)
 {
-	const struct carrier *named = NULL;
+	const struct carrier *named = NULL, *host;
 	struct url_parts u;
 	struct carrier_check c;
 	size_t len;
@@ -381,7 +408,7 @@ const struct carrier *carrier_link_carrier(const char *url)
 	named = carrier_from_host(u.host, u.host_len);
 	if (named)
 		return named;
-	from_url(url, len, 0, &c, &named);
+	from_parts(&u, 0, &c, &named, &host);
 	return named;
 }
 
@@ -403,7 +430,7 @@ struct carrier_link_index *carrier_link_index_build(const char *const *links,
 	for (size_t i = 0; links && i < n; i++) {
 		struct carrier_link_entry *e = &ix->v[i];
 		const char *url = links[i];
-		const struct carrier *named = NULL;
+		const struct carrier *named = NULL, *host;
 		struct carrier_check c;
 		struct url_parts u;
 		size_t len;
@@ -418,10 +445,8 @@ struct carrier_link_index *carrier_link_index_build(const char *const *links,
 		if (!split_url(url, len, &u))
 			continue;
 		memset(&c, 0, sizeof(c));
-		found = from_url(url, len, 0, &c, &named);
-		e->carrier = carrier_from_host(u.host, u.host_len);
-		if (!e->carrier)
-			e->carrier = named;
+		found = from_parts(&u, 0, &c, &named, &host);
+		e->carrier = host ? host : named;
 		if (found == 1) {
 			e->has_number = true;
 			e->number = c;

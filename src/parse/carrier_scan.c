@@ -15,6 +15,7 @@
  * pass. Nothing reads past len; every copy is into a fixed buffer. */
 #include "parse/carrier.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -155,23 +156,109 @@ static const struct label labels[] = {
 
 #define N_LABELS (sizeof(labels) / sizeof(labels[0]))
 
+/* Built once (pthread_once) from labels[]: the labels grouped by a hash
+ * of their first two bytes, longest first within a group, with their
+ * lengths; and a class for every byte, so that the scan skips what can
+ * start nothing. Every label has at least two bytes. */
+enum {
+	B_ALNUM = 1u << 0, /* [0-9A-Za-z] */
+	B_FIRST = 1u << 1, /* some label starts with it (either case) */
+};
+
+#define LABEL_HASH_SIZE 512
+
+static inline unsigned label_hash(unsigned char c0, unsigned char c1)
+{
+	return ((unsigned)c0 * 31u + c1) & (LABEL_HASH_SIZE - 1);
+}
+
+_Static_assert(N_LABELS < 256, "label indices fit a byte");
+
+static unsigned char label_len[N_LABELS];
+static unsigned char label_order[N_LABELS]; /* by hash, longest first */
+/* Group of hash h: label_order[label_from[h] .. label_from[h + 1]). */
+static unsigned char label_from[LABEL_HASH_SIZE + 1];
+static unsigned char byte_class[256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static unsigned label_key(size_t k)
+{
+	return label_hash((unsigned char)labels[k].text[0],
+			  (unsigned char)labels[k].text[1]);
+}
+
+static void tables_build(void)
+{
+	size_t n = 0;
+
+	for (unsigned c = 0; c < 256; c++)
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z'))
+			byte_class[c] |= B_ALNUM;
+	for (size_t k = 0; k < N_LABELS; k++) {
+		unsigned char c = (unsigned char)labels[k].text[0];
+
+		label_len[k] = (unsigned char)strlen(labels[k].text);
+		byte_class[c] |= B_FIRST;
+		if (c >= 'a' && c <= 'z')
+			byte_class[c - 'a' + 'A'] |= B_FIRST;
+	}
+	/* Grouped by hash; within a group the longest first (the labels are
+	 * distinct, so of two that match at one place the longer one is the
+	 * one to take). Insertion sort: a few thousand steps. */
+	for (size_t k = 0; k < N_LABELS; k++) {
+		unsigned h = label_key(k);
+		size_t at = k;
+
+		while (at > 0) {
+			size_t o = label_order[at - 1];
+			unsigned oh = label_key(o);
+
+			if (oh < h || (oh == h && label_len[o] >= label_len[k]))
+				break;
+			label_order[at] = label_order[at - 1];
+			at--;
+		}
+		label_order[at] = (unsigned char)k;
+	}
+	for (unsigned h = 0; h <= LABEL_HASH_SIZE; h++) {
+		while (n < N_LABELS && label_key(label_order[n]) < h)
+			n++;
+		label_from[h] = (unsigned char)n;
+	}
+}
+
+/* A word list entry: lower case, with its length. */
+struct word {
+	const char *text;
+	size_t len;
+};
+
+#define W(s) { s, sizeof(s) - 1 }
+
 /* Words allowed between a label and its number. */
-static const char *const fillers[] = {
-	"number", "numbers", "no", "nr", "num", "id", "code", "is", "your",
-	"the", "with", "via", "and", "for", "package", "parcel", "shipment",
-	"order's", "de", "du", "la", "le", "el", "di", "ist", "lautet",
-	"nummer", "tracking", "track", "trace", "ground", "express", "mail",
-	"post", "ecommerce", "logistics", "smartpost", "priority",
-	"domestic", "international", "one", "plus", NULL,
+static const struct word fillers[] = {
+	W("number"), W("numbers"), W("no"), W("nr"), W("num"), W("id"),
+	W("code"), W("is"), W("your"), W("the"), W("with"), W("via"),
+	W("and"), W("for"), W("package"), W("parcel"), W("shipment"),
+	W("order's"), W("de"), W("du"), W("la"), W("le"), W("el"), W("di"),
+	W("ist"), W("lautet"), W("nummer"), W("tracking"), W("track"),
+	W("trace"), W("ground"), W("express"), W("mail"), W("post"),
+	W("ecommerce"), W("logistics"), W("smartpost"), W("priority"),
+	W("domestic"), W("international"), W("one"), W("plus"),
+	{ NULL, 0 },
 };
 
 /* Words that, just before an unlabelled number, say it is not one. */
-static const char *const decoys[] = {
-	"order", "invoice", "sku", "coupon", "promo", "voucher", "item",
-	"model", "part", "phone", "tel", "call", "fax", "ref", "account",
-	"customer", "zip", "postal", "gift", "code", "asin", "upc", "ean",
-	"isbn", "mpn", "serial", "imei", "bestell", "rechnung", "pedido",
-	"commande", "factura", "facture", "auftrag", "kunden", NULL,
+static const struct word decoys[] = {
+	W("order"), W("invoice"), W("sku"), W("coupon"), W("promo"),
+	W("voucher"), W("item"), W("model"), W("part"), W("phone"), W("tel"),
+	W("call"), W("fax"), W("ref"), W("account"), W("customer"), W("zip"),
+	W("postal"), W("gift"), W("code"), W("asin"), W("upc"), W("ean"),
+	W("isbn"), W("mpn"), W("serial"), W("imei"), W("bestell"),
+	W("rechnung"), W("pedido"), W("commande"), W("factura"), W("facture"),
+	W("auftrag"), W("kunden"),
+	{ NULL, 0 },
 };
 
 struct scan {
@@ -190,6 +277,12 @@ static inline bool is_alnum(unsigned char c)
 	       (c >= 'A' && c <= 'Z');
 }
 
+/* is_alnum() from the table (after tables_build()). */
+static inline bool alnum_at(const char *t, size_t i)
+{
+	return byte_class[(unsigned char)t[i]] & B_ALNUM;
+}
+
 static inline bool is_alpha(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -205,16 +298,16 @@ static inline unsigned char lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-static bool word_in(const char *w, size_t n, const char *const *list)
+static bool word_in(const char *w, size_t n, const struct word *list)
 {
-	for (size_t i = 0; list[i]; i++) {
-		size_t l = strlen(list[i]);
+	for (size_t i = 0; list[i].text; i++) {
+		const char *l = list[i].text;
 		size_t k;
 
-		if (l != n)
+		if (list[i].len != n)
 			continue;
 		for (k = 0; k < n && lower((unsigned char)w[k]) ==
-					     (unsigned char)list[i][k];
+					     (unsigned char)l[k];
 		     k++)
 			;
 		if (k == n)
@@ -544,20 +637,24 @@ static size_t url_in_text(struct scan *s, size_t i)
 	return j;
 }
 
+/* The longest label at i (its group by the first two bytes, longest
+ * first): runs after_label() for it and returns its length, or 0. */
 static size_t try_labels(struct scan *s, size_t i)
 {
 	const char *t = s->text;
-	size_t best = 0;
-	const struct label *bl = NULL;
+	size_t left = s->len - i;
+	unsigned h;
 
-	for (size_t k = 0; k < N_LABELS; k++) {
-		const char *l = labels[k].text;
-		size_t n, m;
+	if (left < 2)
+		return 0; /* every label has two bytes or more */
+	h = label_hash(lower((unsigned char)t[i]),
+		       lower((unsigned char)t[i + 1]));
+	for (size_t g = label_from[h]; g < label_from[h + 1]; g++) {
+		const struct label *lb = &labels[label_order[g]];
+		const char *l = lb->text;
+		size_t n = label_len[label_order[g]], m;
 
-		if ((unsigned char)l[0] != lower((unsigned char)t[i]))
-			continue;
-		n = strlen(l);
-		if (n <= best || s->len - i < n)
+		if (left < n)
 			continue;
 		for (m = 0; m < n && lower((unsigned char)t[i + m]) ==
 					     (unsigned char)l[m];
@@ -569,15 +666,12 @@ static size_t try_labels(struct scan *s, size_t i)
 		if (is_alnum((unsigned char)l[n - 1]) && i + n < s->len &&
 		    is_alpha((unsigned char)t[i + n]))
 			continue;
-		if (labels[k].kind == LABEL_CARRIER &&
-		    !carrier_from_name(t + i, n))
+		if (lb->kind == LABEL_CARRIER && !carrier_from_name(t + i, n))
 			continue; /* "ups" in lower case is a word */
-		best = n;
-		bl = &labels[k];
+		after_label(s, i, i + n, lb->kind);
+		return n;
 	}
-	if (bl)
-		after_label(s, i, i + best, bl->kind);
-	return best;
+	return 0;
 }
 
 size_t carrier_scan(const char *text, size_t len, const char *const *links,
@@ -586,23 +680,17 @@ size_t carrier_scan(const char *text, size_t len, const char *const *links,
 	struct scan *s;
 	struct scan local;
 	struct carrier_link_index *ix;
-	bool first[256];
-	size_t n;
+	const char *t;
+	size_t n, len_;
 
 	s = &local;
-	memset(s, 0, sizeof(*s));
+	s->n_found = 0; /* found[] is written before it is read */
+	s->index = NULL;
 	s->text = text ? text : "";
 	s->len = text ? len : 0;
 	s->links = links;
 	s->n_links = links ? n_links : 0;
-	memset(first, 0, sizeof(first));
-	for (size_t k = 0; k < N_LABELS; k++) {
-		unsigned char c = (unsigned char)labels[k].text[0];
-
-		first[c] = true;
-		if (c >= 'a' && c <= 'z')
-			first[c - 'a' + 'A'] = true;
-	}
+	pthread_once(&tables_once, tables_build);
 	/* Every link parsed once; when out of memory each decision parses
 	 * them again, with the same result. */
 	ix = s->n_links ? carrier_link_index_build(links, s->n_links) : NULL;
@@ -616,28 +704,32 @@ size_t carrier_scan(const char *text, size_t len, const char *const *links,
 			from_link(s, links[k], &ix->v[k].number, SIZE_MAX);
 	}
 
-	for (size_t i = 0; i < s->len;) {
-		unsigned char c = (unsigned char)s->text[i];
-		bool boundary = i == 0 ||
-				!is_alnum((unsigned char)s->text[i - 1]);
+	t = s->text;
+	len_ = s->len;
+	for (size_t i = 0; i < len_;) {
+		unsigned char c, cls;
+		bool boundary;
 
-		if (!first[c] && !is_alnum(c)) {
+		/* Bytes that start no label and are no letter or digit. */
+		while (i < len_ && !byte_class[(unsigned char)t[i]])
 			i++;
-			continue;
-		}
-		if ((c == 'h' || c == 'H') && boundary && s->len - i > 8 &&
-		    (memcmp(s->text + i, "http://", 7) == 0 ||
-		     memcmp(s->text + i, "https://", 8) == 0)) {
+		if (i >= len_)
+			break;
+		c = (unsigned char)t[i];
+		cls = byte_class[c];
+		boundary = i == 0 || !alnum_at(t, i - 1);
+		if ((c == 'h' || c == 'H') && boundary && len_ - i > 8 &&
+		    (memcmp(t + i, "http://", 7) == 0 ||
+		     memcmp(t + i, "https://", 8) == 0)) {
 			i = url_in_text(s, i);
 			continue;
 		}
-		if (first[c] && (boundary || c >= 0x80))
+		if ((cls & B_FIRST) && (boundary || c >= 0x80))
 			try_labels(s, i);
-		if (is_alnum(c) && boundary) {
-			size_t j = i;
+		if ((cls & B_ALNUM) && boundary) {
+			size_t j = i + 1;
 
-			while (j < s->len &&
-			       is_alnum((unsigned char)s->text[j]))
+			while (j < len_ && alnum_at(t, j))
 				j++;
 			if (j - i >= 13 && j - i <= 34)
 				unlabelled(s, i, j);
