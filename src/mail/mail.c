@@ -251,6 +251,36 @@ static const unsigned char b64_class[256] = {
 	[' '] = B64_BLANK, ['\t'] = B64_BLANK,
 };
 
+/* The same classes as pre-shifted 24-bit contributions for the
+ * four-at-a-time path, built by the preprocessor so they stay constant:
+ * an alphabet byte gives its value shifted into place, any other byte
+ * B64_BAD_BIT. */
+#define B64_BAD_BIT 0x80000000u
+#define B64_VAL(c)                                                         \
+	((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                            \
+	 : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                       \
+	 : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                       \
+	 : (c) == '+'               ? 62                                   \
+	 : (c) == '/'               ? 63                                   \
+				    : -1)
+#define B64_SHIFTED(c, s)                                                  \
+	(B64_VAL(c) < 0 ? B64_BAD_BIT : (uint32_t)B64_VAL(c) << (s))
+#define B64_R4(c, s)                                                       \
+	B64_SHIFTED((c), s), B64_SHIFTED((c) + 1, s),                      \
+		B64_SHIFTED((c) + 2, s), B64_SHIFTED((c) + 3, s)
+#define B64_R16(c, s)                                                      \
+	B64_R4((c), s), B64_R4((c) + 4, s), B64_R4((c) + 8, s),           \
+		B64_R4((c) + 12, s)
+#define B64_R64(c, s)                                                      \
+	B64_R16((c), s), B64_R16((c) + 16, s), B64_R16((c) + 32, s),      \
+		B64_R16((c) + 48, s)
+#define B64_R256(s)                                                        \
+	B64_R64(0, s), B64_R64(64, s), B64_R64(128, s), B64_R64(192, s)
+static const uint32_t b64_shift18[256] = { B64_R256(18) };
+static const uint32_t b64_shift12[256] = { B64_R256(12) };
+static const uint32_t b64_shift6[256] = { B64_R256(6) };
+static const uint32_t b64_shift0[256] = { B64_R256(0) };
+
 /* base64 exactly as libetpan's mailmime_base64_body_parse() reads it
  * (so decisions do not change): every byte outside the alphabet is
  * skipped, "=" included; a trailing group of 1 or 2 characters gives one
@@ -268,14 +298,11 @@ static size_t b64_decode(const char *in, size_t len, char *out, bool *bad_r)
 
 	while (i < len) {
 		if (n == 0 && i + 4 <= len) {
-			/* Unsigned wrap: noise (0) and the classes above the
-			 * alphabet all fail the "< 64" test. */
-			unsigned a = b64_class[p[i]] - 1u;
-			unsigned b = b64_class[p[i + 1]] - 1u;
-			unsigned c = b64_class[p[i + 2]] - 1u;
-			unsigned d = b64_class[p[i + 3]] - 1u;
-			if ((a | b | c | d) < 64) {
-				uint32_t v = a << 18 | b << 12 | c << 6 | d;
+			/* Four characters into 24 bits by table: an invalid
+			 * one sets bit 31, then the slow path below. */
+			uint32_t v = b64_shift18[p[i]] | b64_shift12[p[i + 1]] |
+				     b64_shift6[p[i + 2]] | b64_shift0[p[i + 3]];
+			if (!(v & B64_BAD_BIT)) {
 				out[o] = (char)(v >> 16);
 				out[o + 1] = (char)(v >> 8);
 				out[o + 2] = (char)v;
