@@ -74,8 +74,9 @@ struct conv {
 };
 
 /* Every element the converter treats specially, sorted by name (looked
- * up by hash, tag_info()); any other is inline. `closes`: the open elements a start tag of this
- * name closes when they are on top of the stack (libxml2 2.9's
+ * up by hash, tag_info()); any other is inline. `closes`: the open
+ * elements a start tag of this name closes when they are on top of the
+ * stack (libxml2 2.9's
  * htmlStartClose; any element without TF_HEAD also ends <head>); `prio`:
  * libxml2's htmlGetEndPriority (an end tag does not close an element of
  * higher priority on its way to its own start tag). */
@@ -323,6 +324,17 @@ static inline bool c_space(unsigned char ch)
 {
 	return ch == ' ' || (ch >= '\t' && ch <= '\r');
 }
+
+/* Bytes that end a tag name (CLS_TAG_END) or an attribute name
+ * (CLS_ATTR_END; '/' is handled apart), one table lookup per byte. */
+enum { CLS_TAG_END = 1, CLS_ATTR_END = 2 };
+static const unsigned char byte_class[256] = {
+	[' '] = CLS_TAG_END | CLS_ATTR_END, ['\t'] = CLS_TAG_END | CLS_ATTR_END,
+	['\n'] = CLS_TAG_END | CLS_ATTR_END, ['\v'] = CLS_TAG_END | CLS_ATTR_END,
+	['\f'] = CLS_TAG_END | CLS_ATTR_END, ['\r'] = CLS_TAG_END | CLS_ATTR_END,
+	['>'] = CLS_TAG_END | CLS_ATTR_END, ['/'] = CLS_TAG_END,
+	['='] = CLS_ATTR_END,
+};
 
 /* The names the converter tests, as padded keys for name_eq(). */
 static const char N_A[NAME_SIZE] = "a", N_AREA[NAME_SIZE] = "area",
@@ -790,8 +802,9 @@ static void read_attrs(const char *s, size_t n, size_t *pi, struct attrs *a,
 			continue;
 		}
 		size_t ns = i;
-		while (i < n && !c_space((unsigned char)s[i]) && s[i] != '=' &&
-		       s[i] != '>' && (s[i] != '/' || i == ns))
+		while (i < n &&
+		       !(byte_class[(unsigned char)s[i]] & CLS_ATTR_END) &&
+		       (s[i] != '/' || i == ns))
 			i++;
 		size_t nl = i - ns;
 		while (i < n && c_space((unsigned char)s[i]))
@@ -903,8 +916,7 @@ static size_t tag_name(const char *s, size_t n, size_t i, char *name)
 {
 	size_t k = 0;
 	memset(name, 0, NAME_SIZE);
-	while (i < n && !c_space((unsigned char)s[i]) && s[i] != '>' &&
-	       s[i] != '/') {
+	while (i < n && !(byte_class[(unsigned char)s[i]] & CLS_TAG_END)) {
 		if (k + 1 < NAME_SIZE)
 			name[k++] = (char)(s[i] >= 'A' && s[i] <= 'Z'
 						   ? s[i] + 32 : s[i]);
