@@ -39,6 +39,17 @@ static size_t nbsp_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Bytes that end a run of ordinary text in text_clean(): controls, DEL
+ * and the lead bytes of the invisible marks and no-break spaces it
+ * rewrites (0xc2, 0xe2, 0xef). One lookup per byte. */
+#define STOP4(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1
+static const unsigned char run_stop[256] = {
+	STOP4(0x00), STOP4(0x04), STOP4(0x08), STOP4(0x0c),
+	STOP4(0x10), STOP4(0x14), STOP4(0x18), STOP4(0x1c),
+	[0x7f] = 1, [0xc2] = 1, [0xe2] = 1, [0xef] = 1,
+};
+#undef STOP4
+
 int text_clean(const char *in, size_t len, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -100,8 +111,7 @@ int text_clean(const char *in, size_t len, struct buf *out)
 		}
 		/* A run of ordinary bytes. */
 		size_t j = i + 1;
-		while (j < len && p[j] >= 0x20 && p[j] != 0x7f &&
-		       p[j] != 0xc2 && p[j] != 0xe2 && p[j] != 0xef)
+		while (j < len && !run_stop[p[j]])
 			j++;
 		r = buf_append(out, in + i, j - i);
 		if (r < 0) {
