@@ -294,7 +294,8 @@ int serve_worker_run(const struct serve_worker_opts *o)
 	/* Test hook (docs/testing.md): a new child every N messages. */
 	const char *recycle = getenv("TRACKMAIL_TEST_WORKER_RECYCLE");
 	long every;
-	if (recycle && util_parse_long(recycle, 1, WORKER_KEEP_ITEMS, &every) == 0)
+	if (recycle &&
+	    util_parse_long(recycle, 1, WORKER_KEEP_ITEMS, &every) == 0)
 		keep.recycle = (unsigned)every;
 	worker_keep_start(&keep);
 	int rc = 0;
