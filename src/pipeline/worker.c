@@ -482,8 +482,10 @@ static int keep_item(struct worker_keep *w, size_t i, char *req, size_t len)
 			}
 			return r;
 		}
+		/* End of file (it died), a send it never got, or a report
+		 * out of order: make sure it is gone before the wait. */
 		if (!killed)
-			kill(w->pid, SIGKILL); /* a report out of order */
+			kill(w->pid, SIGKILL);
 		status = keep_reap(w);
 		if (fresh && setup_failed(status, killed))
 			return -EPERM;
