@@ -651,27 +651,20 @@ void spool_message_release(struct spool_message *m)
 	m->file = NULL;
 }
 
-int spool_take(struct spool *s, const char *id, struct spool_message *m,
-	       char *err, size_t errlen)
+/* An empty m for new/<id>; returns that path (malloc'ed). */
+static char *message_init(struct spool *s, const char *id,
+			  struct spool_message *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	snprintf(m->id, sizeof(m->id), "%s", id);
-	_cleanup_free_ char *path = xasprintf("%s/%s", s->new, id);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return 0;
-	}
-	/* Taken: still the file in new/ (not archived meanwhile)? */
-	struct stat a, b;
-	if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino) {
-		close(fd);
-		return 0;
-	}
-	m->fd = fd;
+	return xasprintf("%s/%s", s->new, id);
+}
+
+/* Reads path (new/<id>) into m: 1, or <0 (m released). */
+static int read_message(const char *path, const char *id,
+			struct spool_message *m, char *err, size_t errlen)
+{
 	int r = util_read_file(path, LIMIT_MESSAGE_SIZE + 64 * 1024, &m->file,
 			       &m->file_len);
 	if (r < 0) {
@@ -687,6 +680,34 @@ int spool_take(struct spool *s, const char *id, struct spool_message *m,
 		m->raw_len = m->file_len;
 	}
 	return 1;
+}
+
+int spool_take(struct spool *s, const char *id, struct spool_message *m,
+	       char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = message_init(s, id, m);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return 0;
+	}
+	/* Taken: still the file in new/ (not archived meanwhile)? */
+	struct stat a, b;
+	if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino) {
+		close(fd);
+		return 0;
+	}
+	m->fd = fd;
+	return read_message(path, id, m, err, errlen);
+}
+
+int spool_read_taken(struct spool *s, const char *id, struct spool_message *m,
+		     char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = message_init(s, id, m);
+	return read_message(path, id, m, err, errlen);
 }
 
 static void day_name(char out[16])

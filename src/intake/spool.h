@@ -61,7 +61,7 @@ void spool_submit(struct spool *spool, const struct spool_envelope *env,
 /* The envelope line the spool puts before the client's bytes:
  * "X-Trackmail-Spool: account=N; source=smtp; received=SECS;
  * from=...; rcpt=...; peer=...\r\n" (one line; values have CR, LF, ';'
- * and controls replaced by '_'). Readers (workers) use spool_read(). */
+ * and controls replaced by '_'). Readers (workers) use spool_take(). */
 #define SPOOL_HEADER "X-Trackmail-Spool:"
 #define SPOOL_FIELD_MAX 256
 
@@ -114,6 +114,11 @@ struct spool_message {
  * or it is gone; <0: -errno, err says why (an unreadable file). */
 int spool_take(struct spool *spool, const char *id, struct spool_message *m,
 	       char *err, size_t errlen);
+/* Reads new/<id> that this process's parent has taken (a decoder child
+ * handed the id: the parent's flock covers it, m->fd stays -1). 1: read;
+ * <0: -errno (ENOENT: gone), err says why. */
+int spool_read_taken(struct spool *spool, const char *id,
+		     struct spool_message *m, char *err, size_t errlen);
 /* Parses the envelope line of a spool file (data[0..len)). */
 int spool_parse(const char *data, size_t len, struct spool_message *m);
 /* Moves new/<id> to <data_dir>/archive/<YYYY-MM-DD>/<id> (UTC day of

@@ -1,7 +1,8 @@
 /* serve_worker.c - a worker process of `trackmail serve`; see
  * serve_worker.h. Loop: list new/, take up to a batch of messages (flock),
- * decide them in one limited child, archive each decided one, release the
- * rest; then wait for the next file (inotify on new/, or a second). */
+ * hand them one by one to the kept decoder child (worker.h worker_keep_*),
+ * which decides and archives each; release the rest; then wait for the
+ * next file (inotify on new/, or a second). */
 #include "pipeline/serve_worker.h"
 
 #include <errno.h>
@@ -114,12 +115,9 @@ static int already_stored(struct ctx *c, struct store *st,
 	return r;
 }
 
-static int process_one(size_t i, void *vctx)
+/* Decides m (in the decoder child): commits, then archives. */
+static int decide(struct ctx *c, struct spool_message *m)
 {
-	struct ctx *c = vctx;
-	struct spool_message *m = &c->msgs[i];
-	if (*c->o->stop)
-		return WORKER_STOP; /* left in new/ for the next start */
 	if (open_store(c, &c->pl.store) < 0)
 		return 1 | WORKER_STOP;
 	int r = already_stored(c, c->pl.store, m);
@@ -142,6 +140,33 @@ static int process_one(size_t i, void *vctx)
 	}
 	pipeline_result_clear(&res);
 	return rc;
+}
+
+/* In the parent: the child finds item i by its spool id. */
+static int describe_one(size_t i, void *vctx, char *out, size_t cap)
+{
+	struct ctx *c = vctx;
+	if (*c->o->stop)
+		return -1; /* left in new/ for the next start */
+	return snprintf(out, cap, "%s", c->msgs[i].id);
+}
+
+/* In the kept decoder child: reads the message its parent took. */
+static int process_one(size_t i, const char *id, size_t len, void *vctx)
+{
+	struct ctx *c = vctx;
+	(void)i;
+	(void)len;
+	struct spool_message m;
+	char err[512];
+	int r = spool_read_taken(c->spool, id, &m, err, sizeof(err));
+	if (r < 0) {
+		log_failure(c, &m, "spool-read-failed", err);
+		return 1;
+	}
+	r = decide(c, &m);
+	spool_message_release(&m);
+	return r;
 }
 
 static int crashed_one(size_t i, const char *why, bool timeout, void *vctx)
@@ -181,6 +206,19 @@ static int crashed_one(size_t i, const char *why, bool timeout, void *vctx)
 	pipeline_result_clear(&res);
 	free(detail);
 	return rc;
+}
+
+/* The decoder child, once when it starts: the flocks of the messages its
+ * parent holds are the parent's to release (a copy of the file
+ * descriptor here would keep a released message taken); its connection
+ * is opened now, not with the next mail. */
+static void child_start(void *vctx)
+{
+	struct ctx *c = vctx;
+	for (size_t i = 0; i < c->n; i++)
+		spool_message_release(&c->msgs[i]);
+	c->n = 0;
+	open_store(c, &c->pl.store);
 }
 
 static void child_done(void *vctx)
@@ -243,10 +281,23 @@ int serve_worker_run(const struct serve_worker_opts *o)
 	log_msg(LOG_INFO, "event=worker-started worker=%d pid=%ld", o->index,
 		(long)getpid());
 	static const struct worker_ops ops = {
-		.process = process_one,
 		.crashed = crashed_one,
 		.child_done = child_done,
+		.describe = describe_one,
+		.process_desc = process_one,
+		.child_start = child_start,
 	};
+	/* One decoder child for many batches (worker.h), started now so
+	 * that the first mail does not wait for it. */
+	struct worker_keep keep;
+	worker_keep_init(&keep, &ops, &c, &o->limits, o->isolate);
+	/* Test hook (docs/testing.md): a new child every N messages. */
+	const char *recycle = getenv("TRACKMAIL_TEST_WORKER_RECYCLE");
+	long every;
+	if (recycle &&
+	    util_parse_long(recycle, 1, WORKER_KEEP_ITEMS, &every) == 0)
+		keep.recycle = (unsigned)every;
+	worker_keep_start(&keep);
 	int rc = 0;
 	while (!*o->stop && getppid() == o->supervisor) {
 		char drain[4096];
@@ -254,8 +305,7 @@ int serve_worker_run(const struct serve_worker_opts *o)
 		}
 		take_batch(&c);
 		if (c.n) {
-			int r = worker_run(c.n, &ops, &c, &o->limits,
-					   o->isolate);
+			int r = worker_keep_run(&keep, c.n, NULL);
 			if (r < 0)
 				log_msg(LOG_ERROR, "event=decoder-start-failed "
 					"worker=%d error=\"%s\"", o->index,
@@ -274,6 +324,7 @@ int serve_worker_run(const struct serve_worker_opts *o)
 		if (poll(&p, ino >= 0 ? 1 : 0, 1000) < 0 && errno != EINTR)
 			break;
 	}
+	worker_keep_end(&keep);
 	log_msg(LOG_INFO, "event=worker-stopped worker=%d", o->index);
 	if (ino >= 0)
 		close(ino);

@@ -11,12 +11,28 @@
  * The child must not use anything the parent opened that is not fork-safe
  * (a SQLite connection): open such things inside `process`, and in
  * `crashed` open and close the parent's own (store.c refuses a
- * connection used by a process that did not open it). */
+ * connection used by a process that did not open it).
+ *
+ * `trackmail serve` keeps its child instead (worker_keep_*, issue 9): a
+ * child costs 25-30 ms of CPU (page faults and malloc after fork, opening
+ * its SQLite connection), and under light load mail comes one message per
+ * batch. The kept child opens its connection once and keeps it, its
+ * parser set and matcher across batches; the parent hands it one item at
+ * a time (a short descriptor, the spool id, over a socket) and reads
+ * each result as worker_run() does. The limits are the same per item:
+ * the CPU timer armed for each item, the wall-clock limit while an item
+ * is in hand, RLIMIT_AS/stack on the child. A child that dies with an
+ * item in hand is handled as in worker_run() (`crashed`, a new child for
+ * the next item); one found dead while idle blames nothing. After
+ * WORKER_KEEP_ITEMS items the child is replaced, so leaks and heap
+ * fragmentation stay bounded. The parser set is fixed at fork: a reload
+ * replaces the serve worker process, and its child with it. */
 #ifndef TRACKMAIL_WORKER_H
 #define TRACKMAIL_WORKER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct worker_limits {
 	unsigned cpu_ms;        /* CPU time per item (ITIMER_PROF); 0: none */
@@ -42,6 +58,23 @@ struct worker_ops {
 	int (*crashed)(size_t i, const char *why, bool timeout, void *ctx);
 	/* In the child, once when it ends: flush, close. May be NULL. */
 	void (*child_done)(void *ctx);
+
+	/* For worker_keep_* only (NULL for worker_run): */
+	/* In the parent: writes what the child needs to find item i into
+	 * out[0..cap) (e.g. its spool id); returns the length, or <0 to end
+	 * the batch before item i (it stays unprocessed: SIGTERM). */
+	int (*describe)(size_t i, void *ctx, char *out, size_t cap);
+	/* In the kept child: handle item i, described by desc[0..len)
+	 * (desc[len] is 0); returns like process. The child's copy of the
+	 * parent's state dates from the fork: use desc, not i, to find the
+	 * item. */
+	int (*process_desc)(size_t i, const char *desc, size_t len,
+			    void *ctx);
+	/* In the kept child, once when it starts: drop what it inherited
+	 * and must not hold (the parent's taken spool files: a flock lasts
+	 * while any process has the file open), open what it keeps. May be
+	 * NULL. */
+	void (*child_start)(void *ctx);
 };
 
 /* In a worker child: stops the CPU timer for work that must not be cut
@@ -76,5 +109,36 @@ int worker_run(size_t n, const struct worker_ops *ops, void *ctx,
 int worker_run_stoppable(size_t n, const struct worker_ops *ops, void *ctx,
 			 const struct worker_limits *lim, bool isolate,
 			 size_t *stopped_r);
+
+
+/* A child kept across batches (serve); see the top of this file. */
+#define WORKER_KEEP_ITEMS 1000u /* items per child before a new one */
+#define WORKER_DESC_MAX 1024    /* describe()'s cap */
+
+struct worker_keep {
+	const struct worker_ops *ops;
+	void *ctx;
+	const struct worker_limits *lim;
+	bool isolate;      /* false: in-process, as worker_run() */
+	unsigned recycle;  /* WORKER_KEEP_ITEMS unless changed */
+	pid_t pid;         /* the child; 0: none */
+	int fd;            /* the parent's end of the socket; -1 */
+	unsigned items;    /* items handed to this child */
+};
+
+/* ops needs describe and process_desc (and crashed); ops, ctx and lim
+ * must outlive w. Starts no child. */
+void worker_keep_init(struct worker_keep *w, const struct worker_ops *ops,
+		      void *ctx, const struct worker_limits *lim,
+		      bool isolate);
+/* Starts the child now if none runs (so that the next item does not wait
+ * for the fork and the child's setup). <0: -errno. */
+int worker_keep_start(struct worker_keep *w);
+/* Runs items 0..n-1 like worker_run_stoppable(), through the kept child
+ * (started when none runs). */
+int worker_keep_run(struct worker_keep *w, size_t n, size_t *stopped_r);
+/* Ends the child: it sees end of input, runs child_done and exits (killed
+ * after wall_ms). In-process, calls child_done. */
+void worker_keep_end(struct worker_keep *w);
 
 #endif

@@ -115,6 +115,25 @@ check "the death is logged" grep -q "event=child-died child=worker .*pid=$wpid s
 "$TRACKMAIL" spool add "$(mail 2)" --data-dir "$D" >/dev/null
 check "mail is decided after the restart" wait_for 2
 
+# --- the decoder child is kept across mails (worker.h worker_keep_*) ---
+# decoders: the workers' decoder children (serve's grandchildren)
+decoders() { for p in $(pgrep -P "$SERVE_PID"); do pgrep -P "$p"; done | sort | tr '\n' ' '; }
+dec=$(decoders)
+check "each worker has its decoder child before any mail ($dec)" test "$(echo $dec | wc -w)" -eq 2
+"$TRACKMAIL" spool add "$(mail 5)" --data-dir "$D" >/dev/null
+"$TRACKMAIL" spool add "$(mail 6)" --data-dir "$D" >/dev/null
+check "mails decided" wait_for 4
+check "by the same decoder children" test "$(decoders)" = "$dec"
+kill -9 $dec
+sleep 0.2
+"$TRACKMAIL" spool add "$(mail 7)" --data-dir "$D" >/dev/null
+"$TRACKMAIL" spool add "$(mail 8)" --data-dir "$D" >/dev/null
+check "decoder children killed while idle: the next mails are decided" wait_for 6
+check "  none of them blamed (no decoder-crash)" \
+	test "$(sql "$D/trackmail.db" "SELECT count(*) FROM quarantine WHERE reason LIKE 'decoder-%'")" -eq 0
+for _ in $(seq 20); do [ "$(decoders | wc -w)" -eq 2 ] && break; sleep 0.1; done
+dec=$(decoders)
+
 # --- SIGHUP: a changed parser file decides the next mail ---
 cat >"$P/tinyshop_test.yaml" <<'YAML'
 id: tinyshop_test
@@ -139,8 +158,11 @@ kill -HUP "$SERVE_PID"
 for _ in $(seq 50); do grep -q "event=reloaded" "$LOG" && break; sleep 0.1; done
 check "SIGHUP reloads" grep -q "event=reloaded" "$LOG"
 sleep 0.5
+alive=0
+for p in $dec; do alive "$p" && alive=$((alive + 1)); done
+check "the decoder children are replaced with their workers" test "$alive" -eq 0
 "$TRACKMAIL" spool add "$(mail 3)" --data-dir "$D" >/dev/null
-wait_for 3
+wait_for 7
 check "the next mail is decided by the new parser file" sh -c "
 	'$TRACKMAIL' messages list --json --data-dir '$D' | grep serve-3@ | grep -q '\"supplier\":\"tinyshop_test\"'"
 echo 'id: [broken' >"$P/broken_test.yaml"
@@ -149,7 +171,7 @@ for _ in $(seq 50); do grep -q "event=reload-failed what=parsers" "$LOG" && brea
 check "a broken parser on SIGHUP keeps the old set and says so" \
 	grep -q "event=reload-failed what=parsers action=kept-old" "$LOG"
 "$TRACKMAIL" spool add "$(mail 4)" --data-dir "$D" >/dev/null
-wait_for 4
+wait_for 8
 check "the old set still decides" sh -c "
 	'$TRACKMAIL' messages list --json --data-dir '$D' | grep serve-4@ | grep -q '\"supplier\":\"tinyshop_test\"'"
 
@@ -175,9 +197,23 @@ check "serve refuses a broken parser file" sh -c "
 	'$TRACKMAIL' serve --data-dir '$D' --workers 1 >/dev/null 2>&1; rc=\$?
 	[ \$rc -eq 3 ]"
 rm -f "$P/broken2.yaml"
-start_serve
-check "restart: new/ left by the stop ($left) is decided, 54 in all" wait_for 54
-check "exactly once: 54 rows for 54 distinct mails" test "$(count)" -eq 54
+# With a new decoder child every 5 mails (recycling loses nothing) and a
+# mail that needs ~500 ms of CPU under a 100 ms limit: it kills its kept
+# decoder child, is quarantined as decoder-timeout, the rest is decided.
+python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
+    f.write("<p>Tracking number " * 200000)
+' "$WORK/slow.eml"
+"$TRACKMAIL" spool add "$WORK/slow.eml" --data-dir "$D" >/dev/null
+TRACKMAIL_WORKER_CPU_MS=100 TRACKMAIL_TEST_WORKER_RECYCLE=5 start_serve
+check "restart: new/ left by the stop ($left) is decided, 59 in all" wait_for 59
+check "exactly once: 59 rows for 59 distinct mails" test "$(count)" -eq 59
+check "decoder children were recycled" grep -q "event=worker-recycled items=5" "$LOG"
+check "the slow mail killed its decoder child: decoder-timeout" \
+	test "$(sql "$D/trackmail.db" "SELECT count(*) FROM quarantine WHERE reason='decoder-timeout'")" -eq 1
+check "  logged with the item in hand" grep -q 'event=worker-died item=[0-9]* why="cpu time limit of 100 ms"' "$LOG"
 check "stale tmp/ file removed on start" test ! -e "$D/spool/tmp/1.M000001P999999999Q1.crashed"
 check "the spool is empty" test "$(spool_new)" -eq 0
 
