@@ -70,6 +70,11 @@ struct spool {
 	bool stopping;
 	struct spool_job *pending, **pending_tail;
 	struct spool_job *finished, **finished_tail;
+
+	/* the writer thread's sync helpers (sync_pool_*), kept for the
+	 * spool's life: creating and joining threads per batch was 8 % of
+	 * the intake's CPU */
+	struct sync_pool *pool;
 };
 
 const char *spool_source_name(enum spool_source source)
@@ -144,6 +149,7 @@ int spool_open(struct spool **out, const char *data_dir, char *err,
 }
 
 static void run_finished(struct spool *s);
+static void sync_pool_free(struct sync_pool *p);
 
 void spool_close(struct spool *s)
 {
@@ -157,6 +163,8 @@ void spool_close(struct spool *s)
 		pthread_join(s->thread, NULL);
 		s->thread_running = false;
 	}
+	sync_pool_free(s->pool);
+	s->pool = NULL;
 	run_finished(s);
 	if (s->ev)
 		event_free(s->ev);
@@ -286,15 +294,86 @@ static void *sync_worker(void *arg)
 	}
 }
 
+/* SPOOL_SYNC_THREADS - 1 threads that help the writer thread sync each
+ * batch. The writer publishes the batch's share (cur) and wakes them;
+ * each helper that wakes while cur is set joins in (busy counts them);
+ * when the writer's own sync_worker() returns the list is taken, so it
+ * clears cur and waits for busy to reach 0 before the share goes. */
+struct sync_pool {
+	pthread_t th[SPOOL_SYNC_THREADS - 1];
+	unsigned n;
+	pthread_mutex_t lock;
+	pthread_cond_t work, idle;
+	struct sync_share *cur;
+	unsigned long gen;  /* batches published; a helper joins each once */
+	unsigned busy;
+	bool stop;
+};
+
+static void *sync_pool_main(void *arg)
+{
+	struct sync_pool *p = arg;
+	unsigned long seen = 0;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->stop && (p->cur == NULL || seen == p->gen))
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->stop)
+			break;
+		seen = p->gen;
+		struct sync_share *sh = p->cur;
+		p->busy++;
+		pthread_mutex_unlock(&p->lock);
+		sync_worker(sh);
+		pthread_mutex_lock(&p->lock);
+		if (--p->busy == 0)
+			pthread_cond_broadcast(&p->idle);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static struct sync_pool *sync_pool_new(void)
+{
+	struct sync_pool *p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->idle, NULL);
+	while (p->n < SPOOL_SYNC_THREADS - 1 &&
+	       pthread_create(&p->th[p->n], NULL, sync_pool_main, p) == 0)
+		p->n++;
+	return p;
+}
+
+static void sync_pool_free(struct sync_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->idle);
+	free(p);
+}
+
 /* fdatasync()s every written file of the batch. First asks the kernel to
  * start writing all of them (sync_file_range, no waiting), so their blocks
  * are allocated in the same journal transaction, then syncs them from up
- * to SPOOL_SYNC_THREADS threads at once. Each file still gets its own
- * fdatasync (the durability guarantee is unchanged: data and the size and
- * block map needed to read it back are on disk when it returns); the
- * kernel only has to wait for a shared commit instead of one per file.
- * Returns the number of threads used besides the caller. */
-static unsigned sync_batch(struct spool_job *batch)
+ * to SPOOL_SYNC_THREADS threads at once: the pool's helpers when there is
+ * a pool (the attached spool's writer thread), else threads started for
+ * this batch (spool_deliver()). Each file still gets its own fdatasync
+ * (the durability guarantee is unchanged: data and the size and block map
+ * needed to read it back are on disk when it returns); the kernel only
+ * has to wait for a shared commit instead of one per file. */
+static void sync_batch(struct spool_job *batch, struct sync_pool *pool)
 {
 	unsigned n = 0;
 	for (struct spool_job *j = batch; j; j = j->next) {
@@ -306,6 +385,21 @@ static unsigned sync_batch(struct spool_job *batch)
 	}
 	struct sync_share sh = { .next = batch };
 	pthread_mutex_init(&sh.lock, NULL);
+	if (pool && n > 1) {
+		pthread_mutex_lock(&pool->lock);
+		pool->cur = &sh;
+		pool->gen++;
+		pthread_cond_broadcast(&pool->work);
+		pthread_mutex_unlock(&pool->lock);
+		sync_worker(&sh); /* the writer syncs too */
+		pthread_mutex_lock(&pool->lock);
+		pool->cur = NULL; /* the list is taken: no one else joins */
+		while (pool->busy > 0)
+			pthread_cond_wait(&pool->idle, &pool->lock);
+		pthread_mutex_unlock(&pool->lock);
+		pthread_mutex_destroy(&sh.lock);
+		return;
+	}
 	pthread_t th[SPOOL_SYNC_THREADS - 1];
 	unsigned started = 0;
 	unsigned want = n < SPOOL_SYNC_THREADS ? n : SPOOL_SYNC_THREADS;
@@ -316,12 +410,12 @@ static unsigned sync_batch(struct spool_job *batch)
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&sh.lock);
-	return started;
 }
 
 /* One batch: write each file, fdatasync them all together (sync_batch),
  * rename each into new/, fsync new/ once. Sets each job's status. */
-static void write_batch(struct spool *s, struct spool_job *batch)
+static void write_batch(struct spool *s, struct spool_job *batch,
+			struct sync_pool *pool)
 {
 	for (struct spool_job *j = batch; j; j = j->next) {
 		_cleanup_free_ char *tmp = job_path(s->tmp, j);
@@ -333,7 +427,7 @@ static void write_batch(struct spool *s, struct spool_job *batch)
 		}
 		j->status = util_write_all(j->fd, j->data, j->len);
 	}
-	sync_batch(batch);
+	sync_batch(batch, pool);
 	for (struct spool_job *j = batch; j; j = j->next) {
 		if (j->fd < 0)
 			continue;
@@ -375,7 +469,7 @@ int spool_deliver(struct spool *s, const struct spool_envelope *env,
 		  char *err, size_t errlen)
 {
 	struct spool_job *j = job_new(s, env, data, len);
-	write_batch(s, j);
+	write_batch(s, j, NULL);
 	int r = j->status;
 	if (r < 0)
 		set_err(err, errlen, "spool: %s/%s: %s", s->root, j->id,
@@ -403,7 +497,7 @@ static void *writer_main(void *arg)
 		s->pending_tail = &s->pending;
 		pthread_mutex_unlock(&s->lock);
 
-		write_batch(s, batch);
+		write_batch(s, batch, s->pool);
 		atomic_fetch_add(&s->batches, 1);
 
 		pthread_mutex_lock(&s->lock);
@@ -457,6 +551,7 @@ int spool_attach(struct spool *s, struct event_base *base)
 	s->ev = event_new(base, s->pipe_r, EV_READ | EV_PERSIST, on_pipe, s);
 	if (!s->ev || event_add(s->ev, NULL) < 0)
 		return -ENOMEM;
+	s->pool = sync_pool_new();
 	int r = pthread_create(&s->thread, NULL, writer_main, s);
 	if (r != 0)
 		return -r;
