@@ -60,6 +60,26 @@ dovecot_conf_paths() {
 	sed -e "s|/var/lib/trackmail|$1|g" -e '/^ssl_cert = </d' -e '/^ssl_key = </d'
 }
 
+# dovecot_imaps_settings CERT_DIR PORT: what a test appends after
+# dovecot_test_settings DIR 0 to serve IMAPS only (the private CA's
+# server.pem/server.key in CERT_DIR) on 127.0.0.1:PORT.
+dovecot_imaps_settings() {
+	cat <<EOT
+ssl = required
+ssl_cert = <$1/server.pem
+ssl_key = <$1/server.key
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $2
+  }
+}
+EOT
+}
+
 # dovecot_test_settings DIR PORT: the settings a test appends to a config
 # so the instance is private: loopback port, own run and state dirs, no
 # TLS, MAIL_USER as the mail and auth user.

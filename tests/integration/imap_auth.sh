@@ -100,20 +100,7 @@ userdb {
 }
 EOT
   dovecot_test_settings "$WORK/dc" 0
-  cat <<EOT
-ssl = required
-ssl_cert = <$C/server.pem
-ssl_key = <$C/server.key
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = $port
-  }
-}
-EOT
+  dovecot_imaps_settings "$C" "$port"
 } > "$WORK/dc/dovecot.conf"
 doveconf -n -c "$WORK/dc/dovecot.conf" > "$WORK/doveconf.out" 2>&1
 rc=$?

@@ -53,20 +53,7 @@ userdb {
 }
 EOT
   dovecot_test_settings "$WORK/dc" 0
-  cat <<EOT
-ssl = required
-ssl_cert = <$C/server.pem
-ssl_key = <$C/server.key
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = $port
-  }
-}
-EOT
+  dovecot_imaps_settings "$C" "$port"
 } > "$WORK/dc/dovecot.conf"
 dovecot_start "$WORK/dc/dovecot.conf" "$port" "$WORK/dc/stderr" || { fail "dovecot starts"; finish; exit 1; }
 ok "dovecot serves IMAPS on port $port"
