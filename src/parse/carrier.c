@@ -678,18 +678,16 @@ static bool alias_at(const char *text, size_t len, size_t i,
 /* Every alias of every carrier in one table built once (pthread_once),
  * grouped by first byte, the longest first within a group and then in
  * table order: the first alias of the group that occurs at a place is the
- * one the name lookup takes there. */
-#define ALIAS_MAX 1024
-
+ * one the name lookup takes there. Sized by counting first, as the host
+ * table is. */
 struct alias_entry {
 	const char *text; /* into the alias list, not terminated */
-	unsigned char len;
+	size_t len;
 	unsigned char carrier; /* index into carriers[] */
 };
 
-static struct alias_entry alias_table[ALIAS_MAX];
-static unsigned short alias_from[257]; /* group of byte b: [b, b + 1) */
-static bool alias_table_ok;
+static struct alias_entry *alias_table;
+static size_t alias_from[257]; /* group of byte b: [b, b + 1) */
 static pthread_once_t alias_table_once = PTHREAD_ONCE_INIT;
 
 static bool alias_before(const struct alias_entry *a,
@@ -703,91 +701,69 @@ static bool alias_before(const struct alias_entry *a,
 	return a->len > b->len;
 }
 
+/* Adds carrier ci's aliases to alias_table (kept sorted) after its first
+ * n entries, or with t NULL only counts them. Returns how many. */
+static size_t alias_list_add(size_t ci, struct alias_entry *t, size_t n)
+{
+	size_t added = 0;
+
+	for (const char *a = carriers[ci].aliases; a && *a;) {
+		const char *bar = strchr(a, '|');
+		size_t alen = bar ? (size_t)(bar - a) : strlen(a);
+
+		if (alen > 0) {
+			if (t) {
+				struct alias_entry e = {
+					.text = a,
+					.len = alen,
+					.carrier = (unsigned char)ci,
+				};
+				size_t at = n + added;
+
+				/* Insertion sort, stable: table order stays
+				 * among equals. */
+				while (at > 0 && alias_before(&e, &t[at - 1])) {
+					t[at] = t[at - 1];
+					at--;
+				}
+				t[at] = e;
+			}
+			added++;
+		}
+		a = bar ? bar + 1 : NULL;
+	}
+	return added;
+}
+
 static void alias_table_build(void)
 {
 	size_t n = 0;
 
 	_Static_assert(C_COUNT < 256, "carrier indices fit a byte");
-	for (size_t ci = 0; ci < C_COUNT; ci++) {
-		const char *a = carriers[ci].aliases;
-
-		while (a && *a) {
-			const char *bar = strchr(a, '|');
-			size_t alen = bar ? (size_t)(bar - a) : strlen(a);
-
-			if (alen > 0) {
-				struct alias_entry e;
-				size_t at = n;
-
-				if (n == ALIAS_MAX || alen > 255)
-					return; /* alias_table_ok stays false */
-				e.text = a;
-				e.len = (unsigned char)alen;
-				e.carrier = (unsigned char)ci;
-				/* Insertion sort, stable: table order stays
-				 * among equals. */
-				while (at > 0 &&
-				       alias_before(&e, &alias_table[at - 1])) {
-					alias_table[at] = alias_table[at - 1];
-					at--;
-				}
-				alias_table[at] = e;
-				n++;
-			}
-			a = bar ? bar + 1 : NULL;
-		}
-	}
+	for (size_t ci = 0; ci < C_COUNT; ci++)
+		n += alias_list_add(ci, NULL, 0);
+	alias_table = calloc(n ? n : 1, sizeof(*alias_table));
+	if (!alias_table)
+		abort(); /* at start, a few kilobytes */
+	n = 0;
+	for (size_t ci = 0; ci < C_COUNT; ci++)
+		n += alias_list_add(ci, alias_table, n);
 	for (unsigned c = 0, k = 0; c <= 256; c++) {
 		while (k < n && (unsigned char)alias_table[k].text[0] < c)
 			k++;
-		alias_from[c] = (unsigned short)k;
+		alias_from[c] = k;
 	}
-	alias_table_ok = true;
 }
 
-/* The reference lookup (and the fallback when the alias table could not be
- * built): for every alias its first place as a word; the earliest place
- * wins, then the longest alias, then table order. */
-static const struct carrier *from_name_each_alias(const char *text, size_t len)
-{
-	size_t best_pos = SIZE_MAX, best_len = 0;
-	const struct carrier *best = NULL;
-
-	for (size_t ci = 0; ci < C_COUNT; ci++) {
-		const char *a = carriers[ci].aliases;
-
-		while (a && *a) {
-			const char *bar = strchr(a, '|');
-			size_t alen = bar ? (size_t)(bar - a) : strlen(a);
-
-			for (size_t i = 0; i + alen <= len && i <= best_pos;
-			     i++) {
-				if (!alias_at(text, len, i, a, alen))
-					continue;
-				if (i < best_pos ||
-				    (i == best_pos && alen > best_len)) {
-					best_pos = i;
-					best_len = alen;
-					best = &carriers[ci];
-				}
-				break;
-			}
-			a = bar ? bar + 1 : NULL;
-		}
-	}
-	return best;
-}
-
-/* The same answer in one pass over the text: at each place only the
- * aliases that start with its byte, longest first, so the first alias that
- * occurs at the earliest place is the answer. */
+/* For every alias its first place as a word: the earliest place wins,
+ * then the longest alias, then table order. One pass over the text: at
+ * each place only the aliases that start with its byte, longest first, so
+ * the first alias that occurs at the earliest place is the answer. */
 const struct carrier *carrier_from_name(const char *text, size_t len)
 {
 	if (!text)
 		return NULL;
 	pthread_once(&alias_table_once, alias_table_build);
-	if (!alias_table_ok)
-		return from_name_each_alias(text, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = lower((unsigned char)text[i]);
 		/* The byte after, lower case (0 at the end: no alias has a
@@ -796,7 +772,7 @@ const struct carrier *carrier_from_name(const char *text, size_t len)
 					   lower((unsigned char)text[i + 1]) :
 					   0;
 
-		for (unsigned k = alias_from[c]; k < alias_from[c + 1]; k++) {
+		for (size_t k = alias_from[c]; k < alias_from[c + 1]; k++) {
 			const struct alias_entry *e = &alias_table[k];
 
 			if (e->len >= 2 && (unsigned char)e->text[1] != c1)
