@@ -305,7 +305,8 @@ static const struct tag_info {
 static const struct tag_info inline_tag = { "", EK_INLINE, 0, 100, NULL };
 
 /* Tag names are NAME_SIZE bytes, zero-padded (tag_name(), the table,
- * open_elem), so two of them compare as two 64-bit words. */
+ * open_elem): name_eq() compares them whole, tag_hash() reads them as two
+ * 64-bit words. */
 static uint64_t key_word(const char *s)
 {
 	uint64_t w;
@@ -318,23 +319,23 @@ static bool name_eq(const char *a, const char *b)
 	return memcmp(a, b, NAME_SIZE) == 0;
 }
 
-/* isspace() of the C locale, inline: the tag and attribute loops test
- * every byte of every tag. */
-static inline bool c_space(unsigned char ch)
-{
-	return ch == ' ' || (ch >= '\t' && ch <= '\r');
-}
-
-/* Bytes that end a tag name (CLS_TAG_END) or an attribute name
- * (CLS_ATTR_END; '/' is handled apart), one table lookup per byte. */
-enum { CLS_TAG_END = 1, CLS_ATTR_END = 2 };
+/* Byte classes for the tag and attribute loops, which look at every
+ * byte of every tag: CLS_SPACE is isspace() of the C locale; CLS_TAG_END
+ * ends a tag name, CLS_ATTR_END an attribute name ('/' is handled apart
+ * there). */
+enum { CLS_SPACE = 1, CLS_TAG_END = 2, CLS_ATTR_END = 4 };
+#define CLS_BLANK (CLS_SPACE | CLS_TAG_END | CLS_ATTR_END)
 static const unsigned char byte_class[256] = {
-	[' '] = CLS_TAG_END | CLS_ATTR_END, ['\t'] = CLS_TAG_END | CLS_ATTR_END,
-	['\n'] = CLS_TAG_END | CLS_ATTR_END, ['\v'] = CLS_TAG_END | CLS_ATTR_END,
-	['\f'] = CLS_TAG_END | CLS_ATTR_END, ['\r'] = CLS_TAG_END | CLS_ATTR_END,
+	[' '] = CLS_BLANK, ['\t'] = CLS_BLANK, ['\n'] = CLS_BLANK,
+	['\v'] = CLS_BLANK, ['\f'] = CLS_BLANK, ['\r'] = CLS_BLANK,
 	['>'] = CLS_TAG_END | CLS_ATTR_END, ['/'] = CLS_TAG_END,
 	['='] = CLS_ATTR_END,
 };
+
+static inline bool c_space(unsigned char ch)
+{
+	return byte_class[ch] & CLS_SPACE;
+}
 
 /* The names the converter tests, as padded keys for name_eq(). */
 static const char N_A[NAME_SIZE] = "a", N_AREA[NAME_SIZE] = "area",
