@@ -229,32 +229,10 @@ static size_t qp_decode(const char *in, size_t len, char *out, bool *bad_r)
 	return o;
 }
 
-/* base64 byte classes: an alphabet character's value plus one, so that
- * the zero default is noise and the table is constant. */
-enum { B64_NOISE = 0, B64_PAD = 65, B64_BLANK = 66 };
-
-static const unsigned char b64_class[256] = {
-	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
-	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
-	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
-	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
-	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
-	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
-	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
-	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
-	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
-	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
-	['+'] = 63, ['/'] = 64,
-	['='] = B64_PAD, ['\r'] = B64_BLANK, ['\n'] = B64_BLANK,
-	[' '] = B64_BLANK, ['\t'] = B64_BLANK,
-};
-
-/* The same classes as pre-shifted 24-bit contributions for the
- * four-at-a-time path, built by the preprocessor so they stay constant:
- * an alphabet byte gives its value shifted into place, any other byte
- * B64_BAD_BIT. */
+/* base64 values as pre-shifted 24-bit contributions, built by the
+ * preprocessor so they stay constant: an alphabet byte gives its value
+ * shifted into place, any other byte B64_BAD_BIT. b64_shift0 is also the
+ * plain value table of the byte-at-a-time path. */
 #define B64_BAD_BIT 0x80000000u
 #define B64_VAL(c)                                                         \
 	((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                            \
@@ -312,10 +290,11 @@ static size_t b64_decode(const char *in, size_t len, char *out, bool *bad_r)
 				continue;
 			}
 		}
-		unsigned cls = b64_class[p[i++]];
-		if (cls >= 1 && cls <= 64) {
+		unsigned char ch = p[i++];
+		uint32_t v = b64_shift0[ch];
+		if (!(v & B64_BAD_BIT)) {
 			counted++;
-			group[n++] = (unsigned char)(cls - 1);
+			group[n++] = (unsigned char)v;
 			if (n == 4) {
 				out[o++] = (char)(group[0] << 2 | group[1] >> 4);
 				out[o++] = (char)(group[1] << 4 | group[2] >> 2);
@@ -323,9 +302,10 @@ static size_t b64_decode(const char *in, size_t len, char *out, bool *bad_r)
 				n = 0;
 				memset(group, 0, sizeof(group));
 			}
-		} else if (cls == B64_PAD) {
+		} else if (ch == '=') {
 			counted++;
-		} else if (cls == B64_NOISE) {
+		} else if (ch != '\r' && ch != '\n' && ch != ' ' &&
+			   ch != '\t') {
 			noise = true;
 		}
 	}
