@@ -60,6 +60,21 @@ dovecot_conf_paths() {
 	sed -e "s|/var/lib/trackmail|$1|g" -e '/^ssl_cert = </d' -e '/^ssl_key = </d'
 }
 
+# tls_ca DIR NAME: a CA (DIR/NAME.pem, DIR/NAME.key) for the IMAPS tests;
+# tls_cert DIR CA NAME SAN: a server certificate DIR/NAME.pem (and .key)
+# that CA signs for SAN (e.g. "DNS:localhost").
+tls_ca() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$2" \
+		-keyout "$1/$2.key" -out "$1/$2.pem" 2> /dev/null
+}
+tls_cert() {
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$3" -keyout "$1/$3.key" \
+		-out "$1/$3.csr" 2> /dev/null
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$4" > "$1/$3.ext"
+	openssl x509 -req -in "$1/$3.csr" -CA "$1/$2.pem" -CAkey "$1/$2.key" \
+		-CAcreateserial -days 2 -extfile "$1/$3.ext" -out "$1/$3.pem" 2> /dev/null
+}
+
 # dovecot_imaps_settings CERT_DIR PORT: what a test appends after
 # dovecot_test_settings DIR 0 to serve IMAPS only (the private CA's
 # server.pem/server.key in CERT_DIR) on 127.0.0.1:PORT.

@@ -17,13 +17,8 @@ fi
 D="$WORK/data"
 C="$WORK/certs"
 mkdir -p "$C" "$WORK/dc/run" "$WORK/dc/state"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=testca" \
-	-keyout "$C/testca.key" -out "$C/testca.pem" 2> /dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-	-keyout "$C/server.key" -out "$C/server.csr" 2> /dev/null
-printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' > "$C/server.ext"
-openssl x509 -req -in "$C/server.csr" -CA "$C/testca.pem" -CAkey "$C/testca.key" \
-	-CAcreateserial -days 2 -extfile "$C/server.ext" -out "$C/server.pem" 2> /dev/null
+tls_ca "$C" testca
+tls_cert "$C" testca server "DNS:localhost"
 check "a private CA and a server certificate for localhost" test -s "$C/server.pem"
 chmod 644 "$C"/*.pem "$C"/*.key
 
@@ -134,11 +129,16 @@ imap:
 EOT
 }
 spooled() { find "$D/spool/new" -type f 2> /dev/null | wc -l; }
+# poll NAME TOKEN_COMMAND: one `imap-poll --once` with that token
+# command; its stderr in $WORK/NAME.err, its exit status returned.
+poll() {
+	config "$2" > "$WORK/$1.yaml"
+	"$TRACKMAIL" imap-poll --once --config "$WORK/$1.yaml" 2> "$WORK/$1.err"
+}
 logins() { grep -c "Login: user=<seller>" "$WORK/dc/dovecot.log"; }
 
 # A token the server calls inactive: refused, nothing spooled.
-config "cat $WORK/bad.token" > "$WORK/bad.yaml"
-"$TRACKMAIL" imap-poll --once --config "$WORK/bad.yaml" 2> "$WORK/bad.err"
+poll bad "cat $WORK/bad.token"
 rc=$?
 check "a refused token fails imap-poll --once (rc=$rc)" test "$rc" -eq 1
 check "event=imap-error names the refused XOAUTH2 login" \
@@ -149,14 +149,12 @@ check "nothing logged in" test "$(logins)" -eq 0
 check "nothing spooled" test "$(spooled)" -eq 0
 
 # A token command that prints nothing, and one that fails.
-config "true" > "$WORK/empty.yaml"
-"$TRACKMAIL" imap-poll --once --config "$WORK/empty.yaml" 2> "$WORK/empty.err"
+poll empty "true"
 rc=$?
 check "a token command that prints nothing fails (rc=$rc)" test "$rc" -eq 1
 check "saying it printed no token" \
 	grep -q 'event=imap-error mailbox=seller-oauth error="oauth2_token_command .*printed no token' "$WORK/empty.err"
-config "exit 3" > "$WORK/fails.yaml"
-"$TRACKMAIL" imap-poll --once --config "$WORK/fails.yaml" 2> "$WORK/fails.err"
+poll fails "exit 3"
 rc=$?
 check "a token command that exits 3 fails (rc=$rc)" test "$rc" -eq 1
 check "saying it exited with status 3" \
@@ -165,8 +163,7 @@ check "neither reached the server" test "$(grep -c . "$WORK/introspect.log")" -e
 check "still nothing spooled" test "$(spooled)" -eq 0
 
 # The good token: logged in with XOAUTH2, the mail spooled.
-config "cat $WORK/good.token" > "$WORK/good.yaml"
-"$TRACKMAIL" imap-poll --once --config "$WORK/good.yaml" 2> "$WORK/good.err"
+poll good "cat $WORK/good.token"
 rc=$?
 check "the good token: imap-poll --once succeeds (rc=$rc)" test "$rc" -eq 0
 check "logged in" grep -q "event=imap-connected mailbox=seller-oauth" "$WORK/good.err"

@@ -15,19 +15,9 @@ fi
 D="$WORK/data"
 C="$WORK/certs"
 mkdir -p "$C" "$WORK/dc/run" "$WORK/dc/state"
-# ca NAME: a CA; cert CA NAME SAN: a server certificate it signs.
-ca() { openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
-	-keyout "$C/$1.key" -out "$C/$1.pem" 2> /dev/null; }
-cert() {
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$C/$2.key" \
-		-out "$C/$2.csr" 2> /dev/null
-	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$3" > "$C/$2.ext"
-	openssl x509 -req -in "$C/$2.csr" -CA "$C/$1.pem" -CAkey "$C/$1.key" \
-		-CAcreateserial -days 2 -extfile "$C/$2.ext" -out "$C/$2.pem" 2> /dev/null
-}
-ca testca
-ca otherca
-cert testca server "DNS:localhost"
+tls_ca "$C" testca
+tls_ca "$C" otherca
+tls_cert "$C" testca server "DNS:localhost"
 check "a private CA and a server certificate for localhost" test -s "$C/server.pem"
 chmod 644 "$C"/*.pem "$C"/*.key
 
