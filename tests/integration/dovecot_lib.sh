@@ -75,6 +75,26 @@ tls_cert() {
 		-CAcreateserial -days 2 -extfile "$1/$3.ext" -out "$1/$3.pem" 2> /dev/null
 }
 
+# imaps_test_setup: the start of a test against a Dovecot over TLS: skips
+# the test when dovecot or openssl is missing; sets D (trackmail's data
+# dir) and C (certificates: a private CA testca and a server certificate
+# for localhost it signs, checked); makes Dovecot's run and state dirs
+# under $WORK/dc.
+imaps_test_setup() {
+	if ! command -v dovecot > /dev/null || ! command -v openssl > /dev/null; then
+		echo "1..0 # SKIP dovecot or openssl missing (scripts/install-deps.sh)"
+		exit 0
+	fi
+	D="$WORK/data"
+	C="$WORK/certs"
+	mkdir -p "$C" "$WORK/dc/run" "$WORK/dc/state"
+	tls_ca "$C" testca
+	tls_cert "$C" testca server "DNS:localhost"
+	check "a private CA and a server certificate for localhost" \
+		test -s "$C/server.pem"
+	chmod 644 "$C"/*.pem "$C"/*.key
+}
+
 # dovecot_imaps_settings CERT_DIR PORT: what a test appends after
 # dovecot_test_settings DIR 0 to serve IMAPS only (the private CA's
 # server.pem/server.key in CERT_DIR) on 127.0.0.1:PORT.

@@ -10,17 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot_lib.sh"
 
-if ! command -v dovecot > /dev/null || ! command -v openssl > /dev/null; then
-	echo "1..0 # SKIP dovecot or openssl missing (scripts/install-deps.sh)"
-	exit 0
-fi
-D="$WORK/data"
-C="$WORK/certs"
-mkdir -p "$C" "$WORK/dc/run" "$WORK/dc/state"
-tls_ca "$C" testca
-tls_cert "$C" testca server "DNS:localhost"
-check "a private CA and a server certificate for localhost" test -s "$C/server.pem"
-chmod 644 "$C"/*.pem "$C"/*.key
+imaps_test_setup
 
 # The tokens: random, so a leak into a log cannot be a coincidence.
 good_token="tm-good-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"

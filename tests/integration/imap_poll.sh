@@ -8,18 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot_lib.sh"
 
-if ! command -v dovecot > /dev/null || ! command -v openssl > /dev/null; then
-	echo "1..0 # SKIP dovecot or openssl missing (scripts/install-deps.sh)"
-	exit 0
-fi
-D="$WORK/data"
-C="$WORK/certs"
-mkdir -p "$C" "$WORK/dc/run" "$WORK/dc/state"
-tls_ca "$C" testca
-tls_ca "$C" otherca
-tls_cert "$C" testca server "DNS:localhost"
-check "a private CA and a server certificate for localhost" test -s "$C/server.pem"
-chmod 644 "$C"/*.pem "$C"/*.key
+imaps_test_setup
+tls_ca "$C" otherca # for the unknown-CA check
 
 # The seller's mailbox on a Dovecot of its own (plain passwd-file).
 H="$WORK/home/seller"
