@@ -822,12 +822,12 @@ int spool_archive(struct spool *s, struct spool_message *m, char *err,
 	int r = util_mkdir_p(dir);
 	_cleanup_free_ char *from = xasprintf("%s/%s", s->new, m->id);
 	_cleanup_free_ char *to = xasprintf("%s/%s", dir, m->id);
+	/* No fsync of either directory: the decision is committed (and
+	 * durable) before this rename, and a rename a crash undoes puts the
+	 * file back in new/, where the next worker finds it already stored
+	 * (spool_id) and archives it again. */
 	if (r == 0 && rename(from, to) < 0)
 		r = -errno;
-	if (r == 0)
-		r = util_fsync_dir(dir);
-	if (r == 0)
-		r = util_fsync_dir(s->new);
 	if (r < 0)
 		set_err(err, errlen, "archive: %s -> %s: %s", from, to,
 			strerror(-r));

@@ -122,7 +122,10 @@ int spool_read_taken(struct spool *spool, const char *id,
 /* Parses the envelope line of a spool file (data[0..len)). */
 int spool_parse(const char *data, size_t len, struct spool_message *m);
 /* Moves new/<id> to <data_dir>/archive/<YYYY-MM-DD>/<id> (UTC day of
- * the move), durably, then releases the message. */
+ * the move), then releases the message. Call it only once the message's
+ * decision is committed: the move is not fsync'd, since a move a crash
+ * undoes leaves the file in new/, where a worker finds it already
+ * stored and moves it again. */
 int spool_archive(struct spool *spool, struct spool_message *m, char *err,
 		  size_t errlen);
 /* Releases without moving (the message stays in new/ for a retry). */

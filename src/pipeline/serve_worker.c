@@ -22,8 +22,8 @@
 #include "pipeline/pipeline.h"
 #include "store/store_intake.h"
 
-/* Messages one child decides before the worker lists new/ again: small,
- * so that N workers share a burst. */
+/* Messages one child decides per batch: small, so that N workers share
+ * a burst. */
 #define SERVE_WORKER_BATCH 8
 
 struct ctx {
@@ -34,6 +34,12 @@ struct ctx {
 	struct spool_message msgs[SERVE_WORKER_BATCH];
 	size_t n;
 	char *db_path;
+	/* The last listing of new/ and the next name to try in it: batches
+	 * are taken from it until it is used up, and only then is new/
+	 * listed again. Listing (and sorting) a backlog of N files for every
+	 * batch of 8 made a backlog cost O(N^2) (docs/intake.md "serve"). */
+	char **listed;
+	size_t n_listed, next_listed;
 };
 
 static void log_result(const struct ctx *c, const struct spool_message *m,
@@ -227,30 +233,50 @@ static void child_done(void *vctx)
 	store_close(&c->pl.store);
 }
 
-/* Takes up to SERVE_WORKER_BATCH messages from new/, oldest first. */
+static void forget_listing(struct ctx *c)
+{
+	spool_names_free(c->listed, c->n_listed);
+	c->listed = NULL;
+	c->n_listed = c->next_listed = 0;
+}
+
+/* Takes up to SERVE_WORKER_BATCH messages from new/, oldest first: from
+ * the listing kept since the last batch while it lasts (a name another
+ * worker took or archived meanwhile is skipped by spool_take), then from
+ * a new listing. Mail spooled since the kept listing is newer than all
+ * of it, so the order stays oldest first. */
 static void take_batch(struct ctx *c)
 {
 	c->n = 0;
-	char **names;
-	size_t n;
-	if (spool_list_new(c->spool, &names, &n) < 0)
-		return;
-	/* Start at a different place per worker so that N workers do not
-	 * all queue on the same oldest file. */
-	size_t start = n ? (size_t)c->o->index % n : 0;
-	if (n <= SERVE_WORKER_BATCH * 2)
-		start = 0;
-	for (size_t k = 0; k < n && c->n < SERVE_WORKER_BATCH; k++) {
-		const char *id = names[(start + k) % n];
-		char err[512];
-		struct spool_message *m = &c->msgs[c->n];
-		int r = spool_take(c->spool, id, m, err, sizeof(err));
-		if (r == 1)
-			c->n++;
-		else if (r < 0)
-			log_failure(c, m, "spool-read-failed", err);
+	for (int pass = 0; pass < 2 && c->n < SERVE_WORKER_BATCH; pass++) {
+		if (c->next_listed >= c->n_listed) {
+			if (pass > 0 && c->n > 0)
+				break; /* a part-batch now, the rest next */
+			forget_listing(c);
+			if (spool_list_new(c->spool, &c->listed,
+					   &c->n_listed) < 0) {
+				c->listed = NULL;
+				c->n_listed = 0;
+				return;
+			}
+			/* Start at a different place per worker so that N
+			 * workers do not all queue on the same oldest file. */
+			if (c->n_listed > SERVE_WORKER_BATCH * 2)
+				c->next_listed = (size_t)c->o->index %
+						 c->n_listed;
+		}
+		while (c->next_listed < c->n_listed &&
+		       c->n < SERVE_WORKER_BATCH) {
+			const char *id = c->listed[c->next_listed++];
+			char err[512];
+			struct spool_message *m = &c->msgs[c->n];
+			int r = spool_take(c->spool, id, m, err, sizeof(err));
+			if (r == 1)
+				c->n++;
+			else if (r < 0)
+				log_failure(c, m, "spool-read-failed", err);
+		}
 	}
-	spool_names_free(names, n);
 }
 
 int serve_worker_run(const struct serve_worker_opts *o)
@@ -328,6 +354,7 @@ int serve_worker_run(const struct serve_worker_opts *o)
 	log_msg(LOG_INFO, "event=worker-stopped worker=%d", o->index);
 	if (ino >= 0)
 		close(ino);
+	forget_listing(&c);
 	parser_matcher_free(&c.matcher);
 	free(c.db_path);
 	spool_close(c.spool);
