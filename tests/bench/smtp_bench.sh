@@ -5,7 +5,9 @@
 # 1. Messages/s accepted by `trackmail serve` over SMTP into the durable
 #    spool (each 250 after fsync + rename + directory fsync), 16 parallel
 #    connections from Postfix's smtp-source, against Postfix's smtp-sink
-#    (stores nothing) in the same run from the same client: the ratio.
+#    (stores nothing) in the same run from the same client: the ratio,
+#    with the workers deciding the same mail meanwhile, and once with the
+#    workers stopped (the intake and the spool alone).
 # 2. Resident memory of the SMTP/LMTP intake process holding 500 idle
 #    connections (after the greeting and EHLO).
 # 3. tests/bench/smtp_latency.py: the sustained end-to-end rate (accept +
@@ -81,7 +83,32 @@ for _ in 1 2 3; do
 done
 sink_s=$(printf '%s\n' "${sink_runs[@]}" | sort -n | sed -n 2p)
 
-# trackmail: durable spool (workers decide in the background meanwhile)
+# trackmail, first with its workers and dispatch stopped (SIGSTOP) so
+# that only the intake and the durable spool run: the acceptance rate on
+# its own. Its data directory is a copy, so the run below starts clean;
+# the paused serve is stopped before that run, its backlog left undecided.
+cp -r "$D" "$D.alone"
+PORT=$(free_port)
+TRACKMAIL_SMTP_LISTEN=127.0.0.1:$PORT TRACKMAIL_LMTP_LISTEN= \
+	TRACKMAIL_SMTP_MAX_SESSIONS_PER_CLIENT=0 TRACKMAIL_LOG_LEVEL=warn \
+	"$TRACKMAIL" serve --data-dir "$D.alone" 2>"$WORK/serve.alone.log" &
+apid=$!
+pids+=($apid)
+wait_port "$PORT"
+sleep 0.5 # every child started
+ipid=$(ss -Htlnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+paused=()
+for c in $(pgrep -P "$apid"); do
+	[ "$c" = "$ipid" ] || paused+=("$c" $(pgrep -P "$c" || true))
+done
+kill -STOP "${paused[@]}"
+alone_s=$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
+	-t "$addr" 127.0.0.1:$PORT)
+kill -CONT "${paused[@]}"
+kill "$apid"
+wait "$apid" 2>/dev/null || true
+
+# trackmail: durable spool, workers deciding the same mail meanwhile
 PORT=$(free_port)
 TRACKMAIL_SMTP_LISTEN=127.0.0.1:$PORT TRACKMAIL_LMTP_LISTEN= \
 	TRACKMAIL_SMTP_MAX_SESSIONS_PER_CLIENT=0 TRACKMAIL_LOG_LEVEL=warn \
@@ -97,10 +124,13 @@ spooled=$(( $(find "$D/spool/new" "$D/spool/cur" "$D/archive" -type f \
 sink_rate=$(rate "$sink_s")
 tm_rate=$(rate "$tm_s")
 ratio=$(awk -v a="$tm_rate" -v b="$sink_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
+alone_rate=$(rate "$alone_s")
+alone_ratio=$(awk -v a="$alone_rate" -v b="$sink_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
 echo "messages=$N connections=16 size=2000 data_fs=$(findmnt -no FSTYPE -T "$WORK" 2>/dev/null || echo '?') load=$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "smtp-sink:        ${sink_rate} msg/s (${sink_s} s, median of ${sink_runs[*]})"
-echo "trackmail spool:  ${tm_rate} msg/s (${tm_s} s), ${spooled} files in spool/archive"
+echo "trackmail spool:  ${tm_rate} msg/s (${tm_s} s), ${spooled} files in spool/archive, workers deciding meanwhile"
 echo "ratio:            ${ratio} % of smtp-sink (target >= 50 %)"
+echo "intake alone:     ${alone_rate} msg/s (${alone_s} s) with the workers stopped: ${alone_ratio} % of smtp-sink"
 
 # 500 idle connections: RSS of the intake process (the child that holds
 # the listening socket)
