@@ -83,41 +83,44 @@ for _ in 1 2 3; do
 done
 sink_s=$(printf '%s\n' "${sink_runs[@]}" | sort -n | sed -n 2p)
 
+# start_serve DATA_DIR LOG: `trackmail serve` on a free loopback port
+# (PORT), its pid in SPID, all its children started when it returns
+start_serve() {
+	PORT=$(free_port)
+	TRACKMAIL_SMTP_LISTEN=127.0.0.1:$PORT TRACKMAIL_LMTP_LISTEN= \
+		TRACKMAIL_SMTP_MAX_SESSIONS_PER_CLIENT=0 TRACKMAIL_LOG_LEVEL=warn \
+		"$TRACKMAIL" serve --data-dir "$1" 2>"$2" &
+	SPID=$!
+	pids+=($SPID)
+	wait_port "$PORT"
+	sleep 0.5
+}
+# send: N messages over 16 connections to PORT, the wall seconds
+send() {
+	timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
+		-t "$addr" 127.0.0.1:$PORT
+}
+
 # trackmail, first with its workers and dispatch stopped (SIGSTOP) so
 # that only the intake and the durable spool run: the acceptance rate on
 # its own. Its data directory is a copy, so the run below starts clean;
 # the paused serve is stopped before that run, its backlog left undecided.
 cp -r "$D" "$D.alone"
-PORT=$(free_port)
-TRACKMAIL_SMTP_LISTEN=127.0.0.1:$PORT TRACKMAIL_LMTP_LISTEN= \
-	TRACKMAIL_SMTP_MAX_SESSIONS_PER_CLIENT=0 TRACKMAIL_LOG_LEVEL=warn \
-	"$TRACKMAIL" serve --data-dir "$D.alone" 2>"$WORK/serve.alone.log" &
-apid=$!
-pids+=($apid)
-wait_port "$PORT"
-sleep 0.5 # every child started
+start_serve "$D.alone" "$WORK/serve.alone.log"
 ipid=$(ss -Htlnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
 paused=()
-for c in $(pgrep -P "$apid"); do
+for c in $(pgrep -P "$SPID"); do
 	[ "$c" = "$ipid" ] || paused+=("$c" $(pgrep -P "$c" || true))
 done
 kill -STOP "${paused[@]}"
-alone_s=$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
-	-t "$addr" 127.0.0.1:$PORT)
+alone_s=$(send)
 kill -CONT "${paused[@]}"
-kill "$apid"
-wait "$apid" 2>/dev/null || true
+kill "$SPID"
+wait "$SPID" 2>/dev/null || true
 
 # trackmail: durable spool, workers deciding the same mail meanwhile
-PORT=$(free_port)
-TRACKMAIL_SMTP_LISTEN=127.0.0.1:$PORT TRACKMAIL_LMTP_LISTEN= \
-	TRACKMAIL_SMTP_MAX_SESSIONS_PER_CLIENT=0 TRACKMAIL_LOG_LEVEL=warn \
-	"$TRACKMAIL" serve --data-dir "$D" 2>"$WORK/serve.log" &
-spid=$!
-pids+=($spid)
-wait_port "$PORT"
-tm_s=$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
-	-t "$addr" 127.0.0.1:$PORT)
+start_serve "$D" "$WORK/serve.log"
+tm_s=$(send)
 spooled=$(( $(find "$D/spool/new" "$D/spool/cur" "$D/archive" -type f \
 	2>/dev/null | wc -l) ))
 
