@@ -217,6 +217,22 @@ check "  logged with the item in hand" grep -q 'event=worker-died item=[0-9]* wh
 check "stale tmp/ file removed on start" test ! -e "$D/spool/tmp/1.M000001P999999999Q1.crashed"
 check "the spool is empty" test "$(spool_new)" -eq 0
 
+# --- a backlog: 2 workers take their batches from a kept listing of new/,
+# skipping what the other one took (serve_worker.c take_batch) ---
+stop_serve
+archived=$(find "$D/archive" -type f | wc -l)
+for i in $(seq 100 299); do mail "$i" >/dev/null; done
+(cd "$WORK" && "$TRACKMAIL" spool add m1[0-9][0-9].eml m2[0-9][0-9].eml \
+	--data-dir "$D" >/dev/null)
+check "a backlog of 200 in new/ while serve is stopped" test "$(spool_new)" -eq 200
+start_serve
+for _ in $(seq 600); do [ "$(spool_new)" -eq 0 ] && break; sleep 0.1; done
+check "the backlog is decided: new/ is empty" test "$(spool_new)" -eq 0
+check "  each of the 200 exactly once (259 rows)" test "$(count)" -eq 259
+check "  by both workers" test "$(grep -o 'event=decided worker=[0-9]* spool_id=[^ ]*' "$LOG" |
+	awk '{print $2}' | sort -u | wc -l)" -ge 2
+check "  each archived once" test "$(find "$D/archive" -type f | wc -l)" -eq $((archived + 200))
+
 # --- children die with the supervisor (kill -9) ---
 pids=$(pgrep -P "$SERVE_PID" | tr '\n' ' ')
 kill -9 "$SERVE_PID"
