@@ -203,32 +203,6 @@ static void reply(struct session *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Plain sessions write their replies straight to the socket when they
- * go back to the event loop (after the commands read, after a
- * transaction's answer, before closing), and enable the bufferevent's
- * write event only while some are left because the client does not read
- * (session_write disables it again once the output drains). Left to the
- * bufferevent, every reply added and removed its write event: 18
- * epoll_ctl calls per message, ~10 % of the intake's CPU. TLS sessions
- * keep the bufferevent's own writes (its filter does the encryption). */
-static void flush_replies(struct session *s)
-{
-	if (s->tls)
-		return;
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-	evutil_socket_t fd = bufferevent_getfd(s->bev);
-	/* a socket bufferevent keeps the front of its output frozen so that
-	 * only its own write callback drains it; it unfreezes it the same
-	 * way around its writes */
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) > 0 && fd >= 0)
-		if (evbuffer_write(out, fd) <= 0)
-			break; /* EAGAIN, or an error the write event reports */
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(s->bev, EV_WRITE);
-}
-
 static void session_free(struct session *s)
 {
 	struct smtp_server *srv = s->server;
@@ -263,7 +237,6 @@ static void session_close(struct session *s)
 {
 	s->closing = true;
 	bufferevent_disable(s->bev, EV_READ);
-	flush_replies(s);
 	bufferevent_enable(s->bev, EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
 		event_active(s->resume, EV_TIMEOUT, 1);
@@ -843,11 +816,6 @@ static void cmd_starttls(struct session *s, char *args)
 		return;
 	}
 	reply(s, "220 2.0.0 Ready to start TLS");
-	/* in plain text, before the filter: the rest (if the socket was
-	 * full) goes out through the plain bufferevent's write event, under
-	 * the filter, as it always did */
-	flush_replies(s);
-	bufferevent_enable(s->bev, EV_WRITE);
 	struct bufferevent *tb = bufferevent_openssl_filter_new(
 		s->server->base, s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
 		BEV_OPT_CLOSE_ON_FREE);
@@ -939,7 +907,7 @@ static int read_command(struct session *s)
 	return 1;
 }
 
-static void read_input(struct session *s)
+static void process_input(struct session *s)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	while (!s->closing && s->mode != MODE_WAIT) {
@@ -966,14 +934,6 @@ static void read_input(struct session *s)
 	}
 }
 
-/* Handles what the client sent, then sends the replies. */
-static void process_input(struct session *s)
-{
-	read_input(s);
-	if (!s->closing)
-		flush_replies(s);
-}
-
 /* ---- libevent callbacks ---- */
 
 static void session_read(struct bufferevent *bev, void *arg)
@@ -988,8 +948,6 @@ static void session_write(struct bufferevent *bev, void *arg)
 		session_free(s);
 		return;
 	}
-	if (!s->tls)
-		bufferevent_disable(s->bev, EV_WRITE); /* drained */
 	if (s->read_paused) {
 		s->read_paused = false;
 		bufferevent_enable(s->bev, EV_READ);
@@ -1128,15 +1086,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 			  s);
 	bufferevent_set_timeouts(s->bev, &idle, &idle);
 	evtimer_add(s->deadline, &total);
-	/* a new bufferevent starts with EV_WRITE enabled: replies are
-	 * written by flush_replies() */
-	bufferevent_disable(s->bev, EV_WRITE);
-	bufferevent_enable(s->bev, EV_READ);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	log_msg(LOG_INFO, "event=%s_connect session=%s peer=%s",
 		proto_name(srv->set.protocol), s->id, s->peer);
 	reply(s, "220 %s %s ready", srv->set.hostname,
 	      srv->set.protocol == SMTP_PROTOCOL_LMTP ? "LMTP" : "ESMTP");
-	flush_replies(s);
 }
 
 /* ---- the server ---- */
