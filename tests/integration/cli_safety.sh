@@ -184,21 +184,20 @@ check "the limit is named" grep -q "wall-clock limit of 1000 ms" "$WORK/wall.err
 check "the file after it still gets its decision" grep -q '"outcome":"shipped"' "$WORK/wall.jsonl"
 
 # A worker never outlives its parent (PR_SET_PDEATHSIG, checked against a
-# parent that died before it was set).
-python3 -c '
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
-    f.write("<p>Tracking number " * 1000000)
-' "$WORK/slower.eml"
-TRACKMAIL_WORKER_CPU_MS=60000 "$TRACKMAIL" parse --json "$WORK/slower.eml" > /dev/null 2>&1 &
+# parent that died before it was set). The worker holds a FIFO nobody
+# writes: it would block in open() for ever, so only its parent's death
+# can end it (a real file could simply be finished first).
+mkfifo "$WORK/orphan.eml"
+TRACKMAIL_WORKER_CPU_MS=60000 TRACKMAIL_WORKER_WALL_MS=600000 "$TRACKMAIL" parse --json "$WORK/orphan.eml" > /dev/null 2>&1 &
 parent=$!
 child=
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
 	child=$(pgrep -P "$parent" | head -1)
-	[ -n "$child" ] && break
+	[ -n "$child" ] && [ "$(cat "/proc/$child/wchan" 2>/dev/null)" = wait_for_partner ] && break
+	child=
 	sleep 0.05
 done
+check "the worker is blocked on the FIFO (child ${child:-none found})" test -n "$child"
 { kill -KILL "$parent"; wait "$parent"; } 2> /dev/null
 gone=no
 for _ in $(seq 1 40); do

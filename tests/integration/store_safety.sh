@@ -74,10 +74,10 @@ if command -v strace > /dev/null; then
 import sys
 with open(sys.argv[1], "w") as f:
     f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
-    f.write("<p>Tracking number " * 200000)
+    f.write("<p>Tracking number " * 1000000)
 ' "$WORK/slow.eml"
 	D="$WORK/fork"
-	TRACKMAIL_WORKER_CPU_MS=100 strace -f -qq -e trace=openat -o "$WORK/strace.log" \
+	TRACKMAIL_WORKER_CPU_MS=40 strace -f -qq -e trace=openat -o "$WORK/strace.log" \
 		"$TRACKMAIL" ingest --data-dir "$D" "$WORK/slow.eml" "$good" > /dev/null 2>&1
 	# The process that read the good mail (the second worker, after the
 	# parent stored the first one's crash) must open the database itself.
