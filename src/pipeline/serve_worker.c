@@ -248,34 +248,33 @@ static void forget_listing(struct ctx *c)
 static void take_batch(struct ctx *c)
 {
 	c->n = 0;
-	for (int pass = 0; pass < 2 && c->n < SERVE_WORKER_BATCH; pass++) {
+	bool relisted = false;
+	while (c->n < SERVE_WORKER_BATCH) {
 		if (c->next_listed >= c->n_listed) {
-			if (pass > 0 && c->n > 0)
-				break; /* a part-batch now, the rest next */
+			/* Used up: a part-batch now if it gave any, else one
+			 * new listing. */
+			if (relisted || c->n > 0)
+				break;
+			relisted = true;
 			forget_listing(c);
 			if (spool_list_new(c->spool, &c->listed,
-					   &c->n_listed) < 0) {
-				c->listed = NULL;
-				c->n_listed = 0;
+					   &c->n_listed) < 0)
 				return;
-			}
 			/* Start at a different place per worker so that N
 			 * workers do not all queue on the same oldest file. */
 			if (c->n_listed > SERVE_WORKER_BATCH * 2)
 				c->next_listed = (size_t)c->o->index %
 						 c->n_listed;
+			continue;
 		}
-		while (c->next_listed < c->n_listed &&
-		       c->n < SERVE_WORKER_BATCH) {
-			const char *id = c->listed[c->next_listed++];
-			char err[512];
-			struct spool_message *m = &c->msgs[c->n];
-			int r = spool_take(c->spool, id, m, err, sizeof(err));
-			if (r == 1)
-				c->n++;
-			else if (r < 0)
-				log_failure(c, m, "spool-read-failed", err);
-		}
+		const char *id = c->listed[c->next_listed++];
+		char err[512];
+		struct spool_message *m = &c->msgs[c->n];
+		int r = spool_take(c->spool, id, m, err, sizeof(err));
+		if (r == 1)
+			c->n++;
+		else if (r < 0)
+			log_failure(c, m, "spool-read-failed", err);
 	}
 }
 
