@@ -59,11 +59,11 @@ int main(int argc, char **argv)
 	 * child trimmed the top of its heap after nearly every message
 	 * (SQLite's page cache, a mail's buffers) and grew it again for the
 	 * next, paying a page fault per 4 KiB each time: fixing the two
-	 * thresholds took a worker from 275-349 to 524-560 decided msg/s
-	 * (docs/intake.md "serve"). Up to 8 MiB of free heap is kept per
-	 * process; blocks of 4 MiB and more are still mmap'ed and returned
-	 * when freed. (Fixing them also turns off glibc's sliding mmap
-	 * threshold, which is why both are set.) */
+	 * thresholds took one worker from 249-306 to 427-518 decided msg/s
+	 * of a spooled backlog (docs/intake.md "serve"). Up to 8 MiB of
+	 * free heap is kept per process; blocks of 4 MiB and more are still
+	 * mmap'ed and returned when freed. (Fixing them also turns off
+	 * glibc's sliding mmap threshold, which is why both are set.) */
 	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	if (argc < 2) {
