@@ -95,6 +95,12 @@ start_serve() {
 	wait_port "$PORT"
 	sleep 0.5
 }
+# intake_pid: the serve child that holds the listening socket on PORT
+intake_pid() {
+	ss -Htlnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1
+}
+# percent A B: A as a whole percentage of B
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
 # send: N messages over 16 connections to PORT, the wall seconds
 send() {
 	timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
@@ -107,7 +113,7 @@ send() {
 # the paused serve is stopped before that run, its backlog left undecided.
 cp -r "$D" "$D.alone"
 start_serve "$D.alone" "$WORK/serve.alone.log"
-ipid=$(ss -Htlnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+ipid=$(intake_pid)
 paused=()
 for c in $(pgrep -P "$SPID"); do
 	[ "$c" = "$ipid" ] || paused+=("$c" $(pgrep -P "$c" || true))
@@ -126,9 +132,9 @@ spooled=$(( $(find "$D/spool/new" "$D/spool/cur" "$D/archive" -type f \
 
 sink_rate=$(rate "$sink_s")
 tm_rate=$(rate "$tm_s")
-ratio=$(awk -v a="$tm_rate" -v b="$sink_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
+ratio=$(percent "$tm_rate" "$sink_rate")
 alone_rate=$(rate "$alone_s")
-alone_ratio=$(awk -v a="$alone_rate" -v b="$sink_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
+alone_ratio=$(percent "$alone_rate" "$sink_rate")
 echo "messages=$N connections=16 size=2000 data_fs=$(findmnt -no FSTYPE -T "$WORK" 2>/dev/null || echo '?') load=$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "smtp-sink:        ${sink_rate} msg/s (${sink_s} s, median of ${sink_runs[*]})"
 echo "trackmail spool:  ${tm_rate} msg/s (${tm_s} s), ${spooled} files in spool/archive, workers deciding meanwhile"
@@ -153,7 +159,7 @@ time.sleep(30)
 EOF
 pids+=($!)
 for _ in $(seq 300); do grep -q open "$WORK/idle.out" && break; sleep 0.1; done
-ipid=$(ss -Htlnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+ipid=$(intake_pid)
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$ipid/status")
 conns=$(ls "/proc/$ipid/fd" | wc -l)
 echo "idle:             $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') MB resident with 500 idle connections ($conns fds) (target < 64 MB)"

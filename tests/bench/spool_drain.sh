@@ -74,12 +74,14 @@ while [ -n "$(ls -A "$D/spool/new")" ]; do
 	sleep 0.1
 done
 t1=$(date +%s.%N)
-decided=$("$TRACKMAIL" messages list --json --data-dir "$D" | wc -l)
+"$TRACKMAIL" messages list --json --data-dir "$D" >"$WORK/decided.jsonl"
+decided=$(wc -l <"$WORK/decided.jsonl")
 awk -v a="$t0" -v b="$t1" -v n="$spooled" -v d="$decided" -v w="$WORKERS" \
 	-v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
 	printf "drained:  %d messages in %.1f s: %.0f msg/s (workers %s, 0 = CPUs), %d decisions stored; load %s\n",
 		n, b - a, n / (b - a), w, d, load }'
-"$TRACKMAIL" messages list --json --data-dir "$D" | python3 -c '
+python3 - "$WORK/decided.jsonl" <<'EOF'
 import json, sys, collections
-c = collections.Counter(json.loads(l).get("outcome", "?") for l in sys.stdin)
-print("outcomes: " + ", ".join(f"{k} {v}" for k, v in c.most_common()))'
+c = collections.Counter(json.loads(l).get("outcome", "?") for l in open(sys.argv[1]))
+print("outcomes: " + ", ".join(f"{k} {v}" for k, v in c.most_common()))
+EOF
