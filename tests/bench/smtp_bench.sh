@@ -7,7 +7,8 @@
 #    connections from Postfix's smtp-source, against Postfix's smtp-sink
 #    (stores nothing) in the same run from the same client: the ratio,
 #    with the workers deciding the same mail meanwhile, and once with the
-#    workers stopped (the intake and the spool alone).
+#    workers stopped (the intake and the spool alone). Postfix's own
+#    durable queue is measured the same way as a reference (as root).
 # 2. Resident memory of the SMTP/LMTP intake process holding 500 idle
 #    connections (after the greeting and EHLO).
 # 3. tests/bench/smtp_latency.py: the sustained end-to-end rate (accept +
@@ -36,7 +37,9 @@ for t in "$TRACKMAIL" "$SOURCE" "$SINK"; do
 done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/smtp-bench.XXXXXX")
 pids=()
+PF=
 cleanup() {
+	[ -n "$PF" ] && postfix -c "$PF/etc" stop >/dev/null 2>&1
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$WORK"
@@ -82,6 +85,73 @@ for _ in 1 2 3; do
 		-f sender@bench.test -t "$addr" 127.0.0.1:$SINK_PORT)")
 done
 sink_s=$(printf '%s\n' "${sink_runs[@]}" | sort -n | sed -n 2p)
+
+# Postfix itself as a durable reference (root only: its master drops to
+# the postfix user): smtpd -> cleanup, which fsyncs each queue file before
+# the 250, with qmgr delivering to discard meanwhile (as trackmail's
+# workers decide meanwhile). Same client, same sessions, same machine:
+# what a real MTA's durable queue reaches here next to smtp-sink.
+pf_s=
+if [ "$(id -u)" -eq 0 ] && command -v postfix >/dev/null; then
+	PF=$WORK/postfix
+	mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
+	chmod 755 "$WORK" "$PF"
+	chown postfix "$PF/data"
+	PF_PORT=$(free_port)
+	cat >"$PF/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = pf.bench.test
+mydestination =
+relay_domains = bench.test
+relay_transport = discard:bench
+default_transport = discard:bench
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+alias_maps =
+alias_database =
+maillog_file = $PF/postfix.log
+maillog_file_prefixes = $WORK
+syslog_name = postfix-bench
+shlib_directory = no
+meta_directory = /etc/postfix
+default_process_limit = 200
+CF
+	cat >"$PF/etc/master.cf" <<CF
+127.0.0.1:$PF_PORT inet n - n - - smtpd
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CF
+	if postfix -c "$PF/etc" start >"$PF/start.log" 2>&1; then
+		wait_port "$PF_PORT"
+		# a first round starts its smtpd and cleanup processes
+		"$SOURCE" -c -l 2000 -m 200 -s 16 -f sender@bench.test \
+			-t "$addr" 127.0.0.1:$PF_PORT >/dev/null
+		sleep 1
+		pf_s=$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 \
+			-f sender@bench.test -t "$addr" 127.0.0.1:$PF_PORT)
+		postfix -c "$PF/etc" stop >/dev/null 2>&1
+	else
+		echo "postfix did not start: $(tail -1 "$PF/start.log")" >&2
+	fi
+fi
 
 # start_serve DATA_DIR LOG: `trackmail serve` on a free loopback port
 # (PORT), its pid in SPID, all its children started when it returns
@@ -140,6 +210,12 @@ echo "smtp-sink:        ${sink_rate} msg/s (${sink_s} s, median of ${sink_runs[*
 echo "trackmail spool:  ${tm_rate} msg/s (${tm_s} s), ${spooled} files in spool/archive, workers deciding meanwhile"
 echo "ratio:            ${ratio} % of smtp-sink (target >= 50 %)"
 echo "intake alone:     ${alone_rate} msg/s (${alone_s} s) with the workers stopped: ${alone_ratio} % of smtp-sink"
+if [ -n "$pf_s" ]; then
+	pf_rate=$(rate "$pf_s")
+	echo "postfix queue:    ${pf_rate} msg/s (${pf_s} s), a durable reference (one fsync'd queue file per message, delivered to discard meanwhile): $(percent "$pf_rate" "$sink_rate") % of smtp-sink; trackmail with workers: $(percent "$tm_rate" "$pf_rate") % of it"
+else
+	echo "postfix queue:    not measured (needs root and postfix)"
+fi
 
 # 500 idle connections: RSS of the intake process (the child that holds
 # the listening socket)
