@@ -66,6 +66,12 @@ awk -v a="$t0" -v b="$t1" -v n="$spooled" 'BEGIN {
 	printf "spooled:  %d messages in %.1f s with `spool add` (%.0f msg/s, one durable write each)\n", n, b - a, n / (b - a) }'
 
 # WRAP: a command to run serve under (strace -f -c, perf record ...)
+# The device under the data directory, for its writes and cache flushes
+# per decision (/proc/diskstats: writes completed, sectors written,
+# flushes completed); empty when it has no line there.
+dev=$(basename "$(findmnt -no SOURCE -T "$WORK" 2>/dev/null || echo none)")
+disk() { awk -v d="$dev" '$3 == d { print $8, $10, $19 }' /proc/diskstats; }
+read -r w0 s0 f0 _ <<<"$(disk) 0 0 0"
 TRACKMAIL_WORKERS=$WORKERS ${WRAP:-} "$TRACKMAIL" serve --data-dir "$D" 2>"$WORK/serve.log" &
 spid=$!
 t0=$(date +%s.%N)
@@ -74,6 +80,7 @@ while [ -n "$(ls -A "$D/spool/new")" ]; do
 	sleep 0.1
 done
 t1=$(date +%s.%N)
+read -r w1 s1 f1 _ <<<"$(disk) 0 0 0"
 "$TRACKMAIL" messages list --json --data-dir "$D" >"$WORK/decided.jsonl"
 decided=$(wc -l <"$WORK/decided.jsonl")
 awk -v a="$t0" -v b="$t1" -v n="$spooled" -v d="$decided" -v w="$WORKERS" \
@@ -85,3 +92,7 @@ import json, sys, collections
 c = collections.Counter(json.loads(l).get("outcome", "?") for l in open(sys.argv[1]))
 print("outcomes: " + ", ".join(f"{k} {v}" for k, v in c.most_common()))
 EOF
+[ -n "$(disk)" ] && awk -v n="$spooled" -v d="$dev" -v w=$((w1 - w0)) \
+	-v s=$((s1 - s0)) -v f=$((f1 - f0)) 'BEGIN {
+	printf "device:   %s: %.1f writes, %.1f KB, %.2f cache flushes per message while draining\n",
+		d, w / n, s / 2 / n, f / n }'
