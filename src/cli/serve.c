@@ -132,6 +132,17 @@ static void child_setup(pid_t parent)
 
 static int run_worker(struct supervisor *s, int index)
 {
+	/* Accepting mail comes first: a burst is spooled at the intake's
+	 * pace and decided as the CPU allows, instead of the workers and
+	 * their decoder children (which inherit this) taking the CPU the
+	 * SMTP sessions wait for. At nice 10 a worker still gets about a
+	 * tenth of a busy CPU, so a backlog always drains (docs/intake.md
+	 * "Third pass"). */
+	long inc = s->common.cfg->worker_nice;
+	errno = 0;
+	if (inc > 0 && nice((int)inc) == -1 && errno != 0)
+		log_msg(LOG_WARN, "event=worker-nice-failed worker=%d "
+			"error=\"%s\"", index, strerror(errno));
 	struct sigaction sa = { .sa_handler = on_worker_term };
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;

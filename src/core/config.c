@@ -56,6 +56,10 @@ static const struct key keys[] = {
 	  "TRACKMAIL_WORKERS",
 	  "worker processes of `trackmail serve` deciding spooled mail "
 	  "(0: the number of CPUs)" },
+	{ "worker_nice", KEY_LONG, OFF(worker_nice), "10", 0, 19, NULL,
+	  "TRACKMAIL_WORKER_NICE",
+	  "how much lower the CPU priority of the deciding workers is than "
+	  "the intake's (nice increment, 0: the same)" },
 	{ "archive_days", KEY_LONG, OFF(archive_days), "180", 0, 36500, NULL,
 	  "TRACKMAIL_ARCHIVE_DAYS",
 	  "days the raw messages are kept in <data-dir>/archive for replay "

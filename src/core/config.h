@@ -36,6 +36,7 @@ struct config {
 	long worker_wall_ms; /* wall-clock time per message in the worker */
 	char *log_level;     /* debug, info, warn, error */
 	long workers;        /* serve: worker processes, 0: CPUs */
+	long worker_nice;    /* serve: workers' nice increment */
 	long archive_days;   /* raw messages kept in archive/, 0: forever */
 	/* SMTP/LMTP intake (docs/intake.md) */
 	char *smtp_listen;   /* "host:port,...", "" off */

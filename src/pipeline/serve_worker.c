@@ -303,8 +303,8 @@ int serve_worker_run(const struct serve_worker_opts *o)
 		close(ino);
 		ino = -1;
 	}
-	log_msg(LOG_INFO, "event=worker-started worker=%d pid=%ld", o->index,
-		(long)getpid());
+	log_msg(LOG_INFO, "event=worker-started worker=%d pid=%ld nice=%d",
+		o->index, (long)getpid(), nice(0));
 	static const struct worker_ops ops = {
 		.crashed = crashed_one,
 		.child_done = child_done,
