@@ -126,23 +126,8 @@ shlib_directory = no
 meta_directory = /etc/postfix
 default_process_limit = 200
 CF
-	cat >"$PF/etc/master.cf" <<CF
-127.0.0.1:$PF_PORT inet n - n - - smtpd
-cleanup   unix n - n - 0 cleanup
-qmgr      unix n - n 300 1 qmgr
-rewrite   unix - - n - - trivial-rewrite
-bounce    unix - - n - 0 bounce
-defer     unix - - n - 0 bounce
-trace     unix - - n - 0 bounce
-flush     unix n - n 1000? 0 flush
-proxymap  unix - - n - - proxymap
-error     unix - - n - - error
-retry     unix - - n - - error
-discard   unix - - n - - discard
-anvil     unix - - n - 1 anvil
-scache    unix - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CF
+	sed "s/@PORT@/$PF_PORT/" "$SRC/tests/integration/postfix_master.cf" \
+		>"$PF/etc/master.cf"
 	if postfix -c "$PF/etc" start >"$PF/start.log" 2>&1; then
 		wait_port "$PF_PORT"
 		# a first round starts its smtpd and cleanup processes

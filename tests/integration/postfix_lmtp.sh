@@ -53,28 +53,7 @@ meta_directory = /etc/postfix
 CF
 # the deploy snippet, with the test's domain
 sed 's/track\.example\.com/ex.test/g' "$SRC/deploy/postfix-main.cf.snippet" >>"$PF/main.cf"
-cat >"$PF/master.cf" <<CF
-127.0.0.1:$PORT inet n - n - - smtpd
-cleanup   unix n - n - 0 cleanup
-qmgr      unix n - n 300 1 qmgr
-rewrite   unix - - n - - trivial-rewrite
-bounce    unix - - n - 0 bounce
-defer     unix - - n - 0 bounce
-trace     unix - - n - 0 bounce
-verify    unix - - n - 1 verify
-flush     unix n - n 1000? 0 flush
-proxymap  unix - - n - - proxymap
-smtp      unix - - n - - smtp
-relay     unix - - n - - smtp
-error     unix - - n - - error
-retry     unix - - n - - error
-discard   unix - - n - - discard
-lmtp      unix - - n - - lmtp
-anvil     unix - - n - 1 anvil
-scache    unix - - n - 1 scache
-showq     unix n - n - - showq
-postlog   unix-dgram n - n - 1 postlogd
-CF
+sed "s/@PORT@/$PORT/" "$SRC/tests/integration/postfix_master.cf" >"$PF/master.cf"
 check "the snippet's transport is in the config" sh -c "postconf -c '$PF' -h transport_maps | grep -q 'lmtp:unix:private/trackmail-lmtp'"
 postfix -c "$PF" start >"$WORK/pfstart" 2>&1
 check "postfix starts from the private config directory" test $? -eq 0
