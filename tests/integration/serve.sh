@@ -214,12 +214,7 @@ rm -f "$P/broken2.yaml"
 # mail that needs 120-200 ms of CPU under a 40 ms limit (fixture mails
 # take under 3 ms): it kills its kept decoder child, is quarantined as
 # decoder-timeout, the rest is decided.
-python3 -c '
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
-    f.write("<p>Tracking number " * 1000000)
-' "$WORK/slow.eml"
+slow_mail "$WORK/slow.eml"
 "$TRACKMAIL" spool add "$WORK/slow.eml" --data-dir "$D" >/dev/null
 TRACKMAIL_WORKER_CPU_MS=40 TRACKMAIL_TEST_WORKER_RECYCLE=5 start_serve
 check "restart: new/ left by the stop ($left) is decided, 59 in all" wait_for 59

@@ -70,12 +70,7 @@ check "the report carries the stored decision" \
 
 # --- 4. no connection crosses fork(): every worker opens its own ----------
 if command -v strace > /dev/null; then
-	python3 -c '
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
-    f.write("<p>Tracking number " * 1000000)
-' "$WORK/slow.eml"
+	slow_mail "$WORK/slow.eml"
 	D="$WORK/fork"
 	TRACKMAIL_WORKER_CPU_MS=40 strace -f -qq -e trace=openat -o "$WORK/strace.log" \
 		"$TRACKMAIL" ingest --data-dir "$D" "$WORK/slow.eml" "$good" > /dev/null 2>&1

@@ -6,16 +6,9 @@
 # the trackmail binary (the interposed fix is linked into it).
 . "$(dirname "$0")/lib.sh"
 
-# A 19 MB HTML body: 120-200 ms of CPU plain since the parse-speed pass
-# (it was ~500 ms at 4 MB before it); a fixture mail takes under 3 ms. A
-# 40 ms limit stops one and never the other, with a margin of 3x and 13x
-# (under ASan both grow alike).
-python3 -c '
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n")
-    f.write("<p>Tracking number " * 1000000)
-' "$WORK/slow.eml"
+# slow_mail (lib.sh) needs 120-200 ms of CPU, a fixture mail under 3 ms:
+# a 40 ms limit stops one and never the other.
+slow_mail "$WORK/slow.eml"
 good="$SRC/fixtures/emails/amazon/shipped_ups_gmail.eml"
 TRACKMAIL_WORKER_CPU_MS=40 "$TRACKMAIL" parse --json "$WORK/slow.eml" "$good" > "$WORK/out.jsonl" 2> "$WORK/err"
 rc=$?
