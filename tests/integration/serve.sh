@@ -123,16 +123,17 @@ check "each worker has its decoder child before any mail ($dec)" test "$(echo $d
 # worker_nice (default 10): the workers and their decoder children run 10
 # below the supervisor and the intake, which keep its priority.
 nice_of() { awk '{print $19}' "/proc/$1/stat"; }
+is_worker() { grep -q "event=worker-started worker=[0-9]* pid=$1 " "$LOG"; }
 base=$(nice_of "$SERVE_PID")
-wnice=$(for p in $(pgrep -P "$SERVE_PID"); do
-	grep -q "event=worker-started worker=[0-9]* pid=$p nice=" "$LOG" && nice_of "$p"
-done | sort -u | tr '\n' ' ')
+wnice= others=
+for p in $(pgrep -P "$SERVE_PID"); do
+	if is_worker "$p"; then wnice+="$(nice_of "$p") "; else others+="$(nice_of "$p") "; fi
+done
+wnice=$(printf '%s\n' $wnice | sort -u | tr '\n' ' ')
 check "workers run at nice $((base + 10)) (got: $wnice)" test "$wnice" = "$((base + 10)) "
 check "  and so do their decoder children" test "$(for p in $dec; do nice_of "$p"; done | sort -u)" = "$((base + 10))"
 check "  the intake and dispatch keep the supervisor's ($base)" \
-	test "$(for p in $(pgrep -P "$SERVE_PID"); do
-		grep -q "event=worker-started worker=[0-9]* pid=$p " "$LOG" || nice_of "$p"
-	done | sort -u)" = "$base"
+	test "$(printf '%s\n' $others | sort -u)" = "$base"
 "$TRACKMAIL" spool add "$(mail 5)" --data-dir "$D" >/dev/null
 "$TRACKMAIL" spool add "$(mail 6)" --data-dir "$D" >/dev/null
 check "mails decided" wait_for 4
