@@ -64,6 +64,12 @@ timed() {
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
+# send PORT [COUNT]: COUNT (default N) 2,000-byte messages from
+# smtp-source over 16 connections to PORT, the wall seconds
+send() {
+	timed "$SOURCE" -c -l 2000 -m "${2:-$N}" -s 16 -f sender@bench.test \
+		-t "$addr" "127.0.0.1:$1"
+}
 
 export TRACKMAIL_DOMAIN=bench.test
 export TRACKMAIL_PARSERS_DIR=$SRC/parsers
@@ -81,8 +87,7 @@ wait_port "$SINK_PORT"
 # median of three runs.
 sink_runs=()
 for _ in 1 2 3; do
-	sink_runs+=("$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 \
-		-f sender@bench.test -t "$addr" 127.0.0.1:$SINK_PORT)")
+	sink_runs+=("$(send "$SINK_PORT")")
 done
 sink_s=$(printf '%s\n' "${sink_runs[@]}" | sort -n | sed -n 2p)
 
@@ -131,11 +136,9 @@ CF
 	if postfix -c "$PF/etc" start >"$PF/start.log" 2>&1; then
 		wait_port "$PF_PORT"
 		# a first round starts its smtpd and cleanup processes
-		"$SOURCE" -c -l 2000 -m 200 -s 16 -f sender@bench.test \
-			-t "$addr" 127.0.0.1:$PF_PORT >/dev/null
+		send "$PF_PORT" 200 >/dev/null
 		sleep 1
-		pf_s=$(timed "$SOURCE" -c -l 2000 -m "$N" -s 16 \
-			-f sender@bench.test -t "$addr" 127.0.0.1:$PF_PORT)
+		pf_s=$(send "$PF_PORT")
 		postfix -c "$PF/etc" stop >/dev/null 2>&1
 	else
 		echo "postfix did not start: $(tail -1 "$PF/start.log")" >&2
@@ -159,11 +162,6 @@ intake_pid() {
 }
 # percent A B: A as a whole percentage of B
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
-# send: N messages over 16 connections to PORT, the wall seconds
-send() {
-	timed "$SOURCE" -c -l 2000 -m "$N" -s 16 -f sender@bench.test \
-		-t "$addr" 127.0.0.1:$PORT
-}
 
 # trackmail, first with its workers and dispatch stopped (SIGSTOP) so
 # that only the intake and the durable spool run: the acceptance rate on
@@ -177,14 +175,14 @@ for c in $(pgrep -P "$SPID"); do
 	[ "$c" = "$ipid" ] || paused+=("$c" $(pgrep -P "$c" || true))
 done
 kill -STOP "${paused[@]}"
-alone_s=$(send)
+alone_s=$(send "$PORT")
 kill -CONT "${paused[@]}"
 kill "$SPID"
 wait "$SPID" 2>/dev/null || true
 
 # trackmail: durable spool, workers deciding the same mail meanwhile
 start_serve "$D" "$WORK/serve.log"
-tm_s=$(send)
+tm_s=$(send "$PORT")
 spooled=$(( $(find "$D/spool/new" "$D/spool/cur" "$D/archive" -type f \
 	2>/dev/null | wc -l) ))
 
