@@ -65,13 +65,13 @@ spooled=$(ls "$D/spool/new" | wc -l)
 awk -v a="$t0" -v b="$t1" -v n="$spooled" 'BEGIN {
 	printf "spooled:  %d messages in %.1f s with `spool add` (%.0f msg/s, one durable write each)\n", n, b - a, n / (b - a) }'
 
-# WRAP: a command to run serve under (strace -f -c, perf record ...)
 # The device under the data directory, for its writes and cache flushes
 # per decision (/proc/diskstats: writes completed, sectors written,
 # flushes completed); empty when it has no line there.
 dev=$(basename "$(findmnt -no SOURCE -T "$WORK" 2>/dev/null || echo none)")
 disk() { awk -v d="$dev" '$3 == d { print $8, $10, $19 }' /proc/diskstats; }
 read -r w0 s0 f0 _ <<<"$(disk) 0 0 0"
+# WRAP: a command to run serve under (strace -f -c, perf record ...)
 TRACKMAIL_WORKERS=$WORKERS ${WRAP:-} "$TRACKMAIL" serve --data-dir "$D" 2>"$WORK/serve.log" &
 spid=$!
 t0=$(date +%s.%N)
