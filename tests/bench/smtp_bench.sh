@@ -106,29 +106,16 @@ if [ "$(id -u)" -eq 0 ] && command -v postfix >/dev/null; then
 	chmod 755 "$WORK" "$PF"
 	chown postfix "$PF/data"
 	PF_PORT=$(free_port)
-	cat >"$PF/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+	sed -e "s|@QUEUE@|$PF/queue|" -e "s|@DATA@|$PF/data|" \
+		-e "s|@LOG@|$PF/postfix.log|" -e "s|@LOGDIR@|$WORK|" \
+		"$SRC/tests/integration/postfix_main.cf" >"$PF/etc/main.cf"
+	cat >>"$PF/etc/main.cf" <<CF
 myhostname = pf.bench.test
-mydestination =
 relay_domains = bench.test
 relay_transport = discard:bench
 default_transport = discard:bench
 defer_transports = discard
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-alias_maps =
-alias_database =
-maillog_file = $PF/postfix.log
-maillog_file_prefixes = $WORK
 syslog_name = postfix-bench
-shlib_directory = no
-meta_directory = /etc/postfix
 default_process_limit = 200
 CF
 	sed "s/@PORT@/$PF_PORT/" "$SRC/tests/integration/postfix_master.cf" \

@@ -27,29 +27,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$PF/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $Q
-data_directory = $WORK/pfdata
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+sed -e "s|@QUEUE@|$Q|" -e "s|@DATA@|$WORK/pfdata|" -e "s|@LOG@|$WORK/postfix.log|" \
+	-e "s|@LOGDIR@|$WORK|" "$SRC/tests/integration/postfix_main.cf" >"$PF/main.cf"
+cat >>"$PF/main.cf" <<CF
 myhostname = pf.test
 mydomain = pf.test
 myorigin = pf.test
-mydestination =
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-alias_maps =
-alias_database =
-maillog_file = $WORK/postfix.log
-maillog_file_prefixes = $WORK
 # nothing leaves the machine (bounce notices included): no DNS
 default_transport = error:no outbound mail in this test
 syslog_name = postfix-trackmail-test
-shlib_directory = no
-meta_directory = /etc/postfix
 CF
 # the deploy snippet, with the test's domain
 sed 's/track\.example\.com/ex.test/g' "$SRC/deploy/postfix-main.cf.snippet" >>"$PF/main.cf"
