@@ -350,9 +350,13 @@ int charset_to_utf8(const char *charset, const char *in, size_t len,
 		 * check, and replace what is invalid. */
 		if (out->data && !charset_utf8_valid(out->data + start,
 						     out->len - start)) {
-			char *copy = xstrndup(out->data + start,
-					      out->len - start);
+			/* A copy of all n bytes: the output may hold NULs
+			 * (U+0000 is valid input), where xstrndup would stop
+			 * and leave from_utf8 reading past the copy. */
 			size_t n = out->len - start;
+			char *copy = xmalloc(n + 1);
+			memcpy(copy, out->data + start, n);
+			copy[n] = '\0';
 			out->len = start;
 			out->data[start] = '\0';
 			r = from_utf8(copy, n, out, &bad, true);
